@@ -1,0 +1,17 @@
+//! The FlowPulse web app. Compiled twice: with `ssr` into the axum server binary, and with
+//! `hydrate` into the wasm bundle that makes the server-rendered page interactive.
+
+pub mod app;
+pub mod pages;
+pub mod status;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the wasm bundle: attaches the reactive app to the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

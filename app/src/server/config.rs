@@ -1,0 +1,41 @@
+//! The app server's configuration, read once at start-up from the environment.
+
+use anyhow::{Context, Result};
+
+/// Every setting of the app server. Secrets are never logged (see the manual `Debug`).
+#[derive(Clone)]
+pub struct AppConfig {
+    /// `FLOWPULSE_POSTGREST_URL`: PostgREST base URL (`.../rest/v1` on Supabase).
+    pub postgrest_url: String,
+    /// `FLOWPULSE_ANON_KEY`: the `anon` API key (Supabase's gateway wants it as `apikey`).
+    pub anon_key: String,
+    /// `FLOWPULSE_JWT_SECRET`: HS256 secret the app signs session JWTs with.
+    pub jwt_secret: String,
+    /// `FLOWPULSE_ENCRYPTION_KEY`: base64 of 32 bytes; encrypts n8n API keys at rest.
+    pub encryption_key: String,
+    /// `FLOWPULSE_FUNCTIONS_URL`: base URL of the edge functions (`.../functions/v1`).
+    pub functions_url: String,
+}
+
+impl AppConfig {
+    /// Reads the environment; fails naming the first missing variable.
+    pub fn from_env() -> Result<Self> {
+        let var = |key: &str| std::env::var(key).with_context(|| format!("{key} is not set"));
+        Ok(AppConfig {
+            postgrest_url: var("FLOWPULSE_POSTGREST_URL")?.trim_end_matches('/').to_string(),
+            anon_key: var("FLOWPULSE_ANON_KEY")?,
+            jwt_secret: var("FLOWPULSE_JWT_SECRET")?,
+            encryption_key: var("FLOWPULSE_ENCRYPTION_KEY")?,
+            functions_url: var("FLOWPULSE_FUNCTIONS_URL")?.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("postgrest_url", &self.postgrest_url)
+            .field("functions_url", &self.functions_url)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,151 @@
+//! `cargo xtask dev`: the whole local stack, in dependency order, until Ctrl-C.
+
+use crate::app;
+use crate::config::StackConfig;
+use crate::pg::{Durability, PgCluster};
+use crate::process::{self, Service};
+use crate::tools::{Extras, Tools};
+use crate::{postgrest, stack, worker};
+use anyhow::Result;
+use std::time::{Duration, Instant};
+
+/// The database the dev stack uses inside its cluster.
+pub const DATABASE: &str = "flowpulse";
+
+/// Builds everything, starts every service, prints where they are, waits for Ctrl-C (or a
+/// service dying) and stops them all.
+pub async fn run(cfg: &StackConfig) -> Result<()> {
+    let started = Instant::now();
+    for (port, what, setting) in [
+        (cfg.pg_port, "PostgreSQL", "FLOWPULSE_PG_PORT"),
+        (cfg.postgrest_port, "PostgREST", "FLOWPULSE_POSTGREST_PORT"),
+        (cfg.worker_port, "the edge function (workerd)", "FLOWPULSE_WORKER_PORT"),
+        (cfg.cron_port, "the cron hook (workerd)", "FLOWPULSE_CRON_PORT"),
+        (cfg.app_port, "the app", "FLOWPULSE_APP_PORT"),
+    ] {
+        process::ensure_port_free(port, what, setting)?;
+    }
+    let tools = Tools::ensure(&cfg.repo, &cfg.cache_dir, Extras::default())?;
+    let worker_build = worker::build(&cfg.repo, &tools)?;
+    let app_build = app::build(&cfg.repo, &tools, app::Profile::Dev)?;
+
+    let logs = cfg.data_dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let pg = PgCluster::start(
+        &cfg.data_dir.join("pg"),
+        cfg.pg_port,
+        &cfg.db_password,
+        Durability::Durable,
+        &logs.join("postgres.log"),
+    )
+    .await?;
+    let report = stack::prepare_database(
+        &pg,
+        DATABASE,
+        &cfg.repo,
+        &cfg.repo.join("supabase/migrations"),
+        &cfg.db_password,
+    )
+    .await?;
+    for file in &report.applied {
+        println!("migrated: {file}");
+    }
+    let client = pg.connect(DATABASE).await?;
+    stack::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
+
+    let postgrest = postgrest::start(postgrest::PostgrestSettings {
+        binary: &tools.postrust,
+        pg_port: cfg.pg_port,
+        database: DATABASE,
+        authenticator_password: &cfg.db_password,
+        jwt_secret: &cfg.jwt_secret,
+        port: cfg.postgrest_port,
+        log: &logs.join("postgrest.log"),
+    })
+    .await?;
+    let app_url = format!("http://127.0.0.1:{}", cfg.app_port);
+    let worker_config = worker::write_config(
+        &cfg.data_dir.join("workerd"),
+        &worker::WorkerSettings {
+            build_dir: &worker_build,
+            port: cfg.worker_port,
+            cron_port: cfg.cron_port,
+            bindings: worker_bindings(cfg, &app_url),
+        },
+    )?;
+    let workerd = worker::start(&tools, &worker_config, cfg.worker_port, cfg.cron_port, &logs.join("workerd.log")).await?;
+    let functions_url = format!("http://127.0.0.1:{}/functions/v1", cfg.worker_port);
+    let app = app::start(&app_build, cfg.app_port, &app_env(cfg, &functions_url), &logs.join("app.log")).await?;
+
+    println!(
+        "\nFlowPulse is up (started in {:.1?}):\n\
+         \x20 app              {app_url}\n\
+         \x20 demo login       {} / {}\n\
+         \x20 edge function    {functions_url}/workflow-sync  (health: {functions_url}/workflow-sync/health)\n\
+         \x20 cron hook        http://127.0.0.1:{}/__scheduled?cron=*/15+*+*+*+*\n\
+         \x20 PostgREST        {}\n\
+         \x20 PostgreSQL       postgres://postgres:<FLOWPULSE_DB_PASSWORD>@127.0.0.1:{}/{DATABASE}\n\
+         \x20 logs             {}\n\
+         Press Ctrl-C to stop.",
+        started.elapsed(),
+        cfg.demo_email,
+        cfg.demo_password,
+        cfg.cron_port,
+        cfg.postgrest_url(),
+        cfg.pg_port,
+        logs.display(),
+    );
+    // Reverse start order: clients before the servers they use.
+    let mut services: Vec<Service> = vec![app, workerd, postgrest];
+    let outcome = supervise(&mut services).await;
+    println!("stopping ...");
+    for service in &mut services {
+        service.stop(Duration::from_secs(10));
+    }
+    drop(pg);
+    println!("stopped.");
+    outcome
+}
+
+/// The edge function's bindings (Cloudflare: `[vars]` and secrets).
+pub fn worker_bindings(cfg: &StackConfig, app_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("POSTGREST_URL", cfg.postgrest_url()),
+        ("POSTGREST_API_KEY", cfg.anon_key.clone()),
+        ("JWT_SECRET", cfg.jwt_secret.clone()),
+        ("SERVICE_ROLE_KEY", cfg.service_role_key.clone()),
+        ("ENCRYPTION_KEY", cfg.encryption_key.clone()),
+        ("ALLOWED_ORIGINS", app_url.to_string()),
+    ]
+}
+
+/// The app server's environment.
+pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("FLOWPULSE_POSTGREST_URL", cfg.postgrest_url()),
+        ("FLOWPULSE_ANON_KEY", cfg.anon_key.clone()),
+        ("FLOWPULSE_JWT_SECRET", cfg.jwt_secret.clone()),
+        ("FLOWPULSE_ENCRYPTION_KEY", cfg.encryption_key.clone()),
+        ("FLOWPULSE_FUNCTIONS_URL", functions_url.to_string()),
+        (
+            "FLOWPULSE_DATABASE_URL",
+            crate::pg::url(cfg.pg_port, DATABASE, "postgres", &cfg.db_password),
+        ),
+    ]
+}
+
+async fn supervise(services: &mut [Service]) -> Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+            _ = tick.tick() => {
+                for service in services.iter_mut() {
+                    service.ensure_running()?;
+                }
+            }
+        }
+    }
+}

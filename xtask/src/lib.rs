@@ -1,0 +1,15 @@
+//! FlowPulse's developer tasks as a library: the `xtask` binary (`cargo xtask ...`) and the
+//! integration tests start the very same parts (Postgres, PostgREST, workerd, the app) with it.
+
+pub mod app;
+pub mod config;
+pub mod dev;
+pub mod jwt;
+pub mod migrate;
+pub mod pg;
+pub mod postgrest;
+pub mod process;
+pub mod stack;
+pub mod test_cmd;
+pub mod tools;
+pub mod worker;

@@ -1,0 +1,47 @@
+//! `cargo xtask <task>`: see `cargo xtask --help` and the README.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use xtask::config::{self, StackConfig};
+use xtask::tools::{Extras, Tools};
+
+#[derive(Parser)]
+#[command(about = "FlowPulse developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what is missing (pinned versions, cached); `dev` and `test` run this first.
+    Setup {
+        /// Also install Debian's Chromium for the browser tests.
+        #[arg(long)]
+        browser: bool,
+    },
+    /// Build and run the whole local stack until Ctrl-C.
+    Dev,
+    /// Install what is missing, build, and run every test.
+    Test {
+        /// Passed to each `cargo test` after `--` (e.g. a test-name filter).
+        extra: Vec<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let repo = config::repo_root();
+    match cli.task {
+        Task::Setup { browser } => {
+            Tools::ensure(&repo, &config::cache_dir(), Extras { chromium: browser })?;
+            println!("setup: everything is installed");
+            Ok(())
+        }
+        Task::Dev => {
+            let cfg = StackConfig::load(&repo)?;
+            tokio::runtime::Runtime::new()?.block_on(xtask::dev::run(&cfg))
+        }
+        Task::Test { extra } => xtask::test_cmd::run(&repo, &config::cache_dir(), &extra),
+    }
+}

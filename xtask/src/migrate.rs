@@ -1,0 +1,189 @@
+//! Applies `supabase/local/` (every time; it is idempotent) and then the pending files of
+//! `supabase/migrations/`, recorded in `supabase_migrations.schema_migrations` exactly where the
+//! Supabase CLI records them, so a database migrated here and by `supabase db push` agree.
+//!
+//! Each file runs in its own transaction together with its bookkeeping row: a failing file
+//! leaves nothing behind and stops the run with its name and the database's message.
+
+use anyhow::{Context, Result};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use tokio_postgres::Client;
+
+/// A migration file that failed; the database is as it was before the file.
+#[derive(Debug)]
+pub struct MigrationError {
+    pub file: String,
+    pub message: String,
+}
+
+impl fmt::Display for MigrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "migration {} failed, nothing of it was applied: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for MigrationError {}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    pub applied: Vec<String>,
+    pub already_applied: usize,
+}
+
+/// A migration file: `<version>_<name>.sql`, version = the leading digits.
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    pub path: PathBuf,
+    pub file_name: String,
+    pub version: String,
+    pub name: String,
+}
+
+/// The `.sql` files of `dir` in version order; names must start with digits and `_`.
+pub fn list(dir: &Path) -> Result<Vec<MigrationFile>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))? {
+        let path = entry?.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let Some(stem) = file_name.strip_suffix(".sql") else { continue };
+        let (version, name) = stem.split_once('_').unwrap_or((stem, ""));
+        anyhow::ensure!(
+            !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()),
+            "{file_name}: migration files are named <timestamp>_<name>.sql"
+        );
+        files.push(MigrationFile { version: version.into(), name: name.into(), file_name, path });
+    }
+    files.sort_by(|a, b| a.version.cmp(&b.version).then(a.file_name.cmp(&b.file_name)));
+    for pair in files.windows(2) {
+        anyhow::ensure!(
+            pair[0].version != pair[1].version,
+            "{} and {} share the version {}",
+            pair[0].file_name,
+            pair[1].file_name,
+            pair[0].version
+        );
+    }
+    Ok(files)
+}
+
+/// Runs every file of `dir` (the local bootstrap), each in its own transaction.
+pub async fn apply_bootstrap(client: &mut Client, dir: &Path) -> Result<()> {
+    for file in list(dir)? {
+        let sql = std::fs::read_to_string(&file.path)?;
+        run_in_transaction(client, &file, &sql, None).await?;
+    }
+    Ok(())
+}
+
+/// Applies the files of `dir` that `supabase_migrations.schema_migrations` does not list yet.
+pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationReport> {
+    client
+        .batch_execute(
+            "create schema if not exists supabase_migrations;
+             create table if not exists supabase_migrations.schema_migrations
+               (version text primary key, statements text[], name text);",
+        )
+        .await?;
+    let applied: std::collections::HashSet<String> = client
+        .query("select version from supabase_migrations.schema_migrations", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut report = MigrationReport::default();
+    for file in list(dir)? {
+        if applied.contains(&file.version) {
+            report.already_applied += 1;
+            continue;
+        }
+        let sql = std::fs::read_to_string(&file.path)?;
+        run_in_transaction(client, &file, &sql, Some(&file)).await?;
+        report.applied.push(file.file_name.clone());
+    }
+    if !report.applied.is_empty() {
+        // PostgREST caches the schema; tell it (and postrust) to reload.
+        client.batch_execute("notify pgrst, 'reload schema'").await?;
+    }
+    Ok(report)
+}
+
+async fn run_in_transaction(
+    client: &mut Client,
+    file: &MigrationFile,
+    sql: &str,
+    record: Option<&MigrationFile>,
+) -> Result<()> {
+    let fail = |message: String| MigrationError { file: file.file_name.clone(), message };
+    let tx = client.transaction().await.map_err(|e| fail(e.to_string()))?;
+    if let Err(error) = tx.batch_execute(sql).await {
+        // Dropping the transaction rolls it back.
+        return Err(fail(describe(&error, sql)).into());
+    }
+    if let Some(file) = record {
+        tx.execute(
+            "insert into supabase_migrations.schema_migrations (version, name, statements)
+             values ($1, $2, array[$3])",
+            &[&file.version, &file.name, &sql],
+        )
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    }
+    tx.commit().await.map_err(|e| fail(describe(&e, sql)))?;
+    Ok(())
+}
+
+/// The database's message with the line it points at, its detail and hint.
+fn describe(error: &tokio_postgres::Error, sql: &str) -> String {
+    let Some(db) = error.as_db_error() else { return error.to_string() };
+    let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    if let Some(tokio_postgres::error::ErrorPosition::Original(position)) = db.position() {
+        let before: String = sql.chars().take(*position as usize).collect();
+        let line = before.matches('\n').count() + 1;
+        text.push_str(&format!(" at line {line}"));
+    }
+    if let Some(detail) = db.detail() {
+        text.push_str(&format!("; detail: {detail}"));
+    }
+    if let Some(hint) = db.hint() {
+        text.push_str(&format!("; hint: {hint}"));
+    }
+    if let Some(context) = db.where_() {
+        text.push_str(&format!("; where: {context}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_ordered_by_version_and_bad_names_are_refused() {
+        let dir = tempfile_dir();
+        std::fs::write(dir.join("20260102000000_second.sql"), "").unwrap();
+        std::fs::write(dir.join("20260101000000_first.sql"), "").unwrap();
+        std::fs::write(dir.join("README.md"), "").unwrap();
+        let names: Vec<String> = list(&dir).unwrap().into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["first", "second"]);
+        std::fs::write(dir.join("oops.sql"), "").unwrap();
+        assert!(list(&dir).unwrap_err().to_string().contains("oops.sql"));
+    }
+
+    #[test]
+    fn two_files_with_one_version_are_refused() {
+        let dir = tempfile_dir();
+        std::fs::write(dir.join("20260101000000_a.sql"), "").unwrap();
+        std::fs::write(dir.join("20260101000000_b.sql"), "").unwrap();
+        assert!(list(&dir).unwrap_err().to_string().contains("share the version"));
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("fp-migrate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

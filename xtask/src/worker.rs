@@ -1,0 +1,135 @@
+//! The `workflow-sync` edge function locally: built by `worker-build` exactly as for
+//! Cloudflare, served by `workerd` with loopback access, plus a tiny cron-hook worker that
+//! fires the main worker's `scheduled` handler on `GET /__scheduled?cron=<expr>`.
+
+use crate::process::{self, Service};
+use crate::tools::Tools;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Builds `edge-function/` into `edge-function/build/` (`index.js` + `index_bg.wasm`).
+pub fn build(repo: &Path, tools: &Tools) -> Result<PathBuf> {
+    let crate_dir = repo.join("edge-function");
+    let mut cmd = Command::new(&tools.worker_build);
+    cmd.arg("--release")
+        .current_dir(&crate_dir)
+        // worker-build would download these from GitHub; hand it the installed ones.
+        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+        .env("ESBUILD_BIN", &tools.esbuild)
+        .env("PATH", path_with(tools.wasm_bindgen.parent().expect("bin dir")));
+    process::run_visible("worker-build (edge-function)", &mut cmd)?;
+    let build = crate_dir.join("build");
+    anyhow::ensure!(build.join("index.js").exists(), "worker-build wrote no build/index.js");
+    Ok(build)
+}
+
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths).expect("valid PATH")
+}
+
+/// The worker's environment: plain vars and secrets alike become text bindings locally
+/// (`[vars]` and `wrangler secret put` on Cloudflare).
+pub struct WorkerSettings<'a> {
+    pub build_dir: &'a Path,
+    pub port: u16,
+    pub cron_port: u16,
+    pub bindings: Vec<(&'static str, String)>,
+}
+
+const CRON_HOOK_JS: &str = r#"// Local stand-in for Cloudflare's cron trigger: GET /__scheduled?cron=<expr>
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname !== "/__scheduled") {
+      return new Response("use GET /__scheduled?cron=<expression>\n", { status: 404 });
+    }
+    const cron = url.searchParams.get("cron") || "*/15 * * * *";
+    const result = await env.MAIN.scheduled({ cron, scheduledTime: Date.now() });
+    return Response.json({ cron, outcome: result.outcome }, { status: result.outcome === "ok" ? 200 : 500 });
+  },
+};
+"#;
+
+/// Writes the workerd configuration into `dir` (mode 0600: it holds secrets).
+pub fn write_config(dir: &Path, settings: &WorkerSettings<'_>) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let cron_js = dir.join("cron-hook.js");
+    std::fs::write(&cron_js, CRON_HOOK_JS)?;
+    let quote = |s: &str| serde_json::to_string(s).expect("string");
+    let abs = |p: &Path| -> Result<String> {
+        Ok(quote(&std::fs::canonicalize(p).with_context(|| format!("{} is missing", p.display()))?.to_string_lossy()))
+    };
+    let bindings: Vec<String> = settings
+        .bindings
+        .iter()
+        .map(|(name, value)| format!("(name = {}, text = {})", quote(name), quote(value)))
+        .collect();
+    let config = format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .mainWorker),
+    (name = "cron", worker = .cronWorker),
+    # The default network service only reaches public addresses; n8n and PostgREST run on
+    # loopback locally.
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:{port}", http = (), service = "main"),
+    (name = "cron", address = "127.0.0.1:{cron_port}", http = (), service = "cron"),
+  ],
+);
+
+const mainWorker :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed {index_js}),
+    (name = "index_bg.wasm", wasm = embed {index_wasm}),
+  ],
+  compatibilityDate = "2025-09-01",
+  bindings = [{bindings}],
+  globalOutbound = "internet",
+);
+
+const cronWorker :Workerd.Worker = (
+  modules = [(name = "cron-hook.js", esModule = embed {cron_js})],
+  compatibilityDate = "2025-09-01",
+  compatibilityFlags = ["service_binding_extra_handlers"],
+  bindings = [(name = "MAIN", service = "main")],
+);
+"#,
+        port = settings.port,
+        cron_port = settings.cron_port,
+        index_js = abs(&settings.build_dir.join("index.js"))?,
+        index_wasm = abs(&settings.build_dir.join("index_bg.wasm"))?,
+        cron_js = abs(&cron_js)?,
+        bindings = bindings.join(", "),
+    );
+    let path = dir.join("workerd.capnp");
+    write_private(&path, &config)?;
+    Ok(path)
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file =
+        std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Serves the worker; returns once both sockets accept connections.
+pub async fn start(tools: &Tools, config: &Path, port: u16, cron_port: u16, log: &Path) -> Result<Service> {
+    let mut cmd = Command::new(&tools.workerd);
+    // --experimental: the cron hook's service_binding_extra_handlers flag needs it.
+    cmd.arg("serve").arg(config).arg("--experimental");
+    let mut service = process::spawn("workerd", cmd, Some(log), None)?;
+    process::wait_for_port(&mut service, port, Duration::from_secs(30)).await?;
+    process::wait_for_port(&mut service, cron_port, Duration::from_secs(10)).await?;
+    Ok(service)
+}
