@@ -132,11 +132,12 @@ impl ListingScan {
         if self.watermark == 0 && self.exhausted && !self.reached_watermark {
             Some(lowest_listed)
         } else {
-            Some(self.watermark + 1)
+            Some(self.watermark.saturating_add(1))
         }
     }
 
-    /// Ids in (W, top] that were not listed, ascending, at most `cap`.
+    /// Ids in (W, top] that were not listed, ascending, at most `cap`. In the first-sync special
+    /// case (see the module docs) only ids from the lowest listed one up are considered.
     ///
     /// Empty while the listing is incomplete: the watermark cannot move then, so probing would
     /// be wasted requests.

@@ -25,7 +25,7 @@ fn page(ids_and_statuses: &[(u64, ExecutionStatus)]) -> Vec<Execution> {
         .iter()
         .map(|&(id, status)| execution(id, status))
         .collect();
-    page.sort_by(|a, b| b.id.cmp(&a.id));
+    page.sort_by_key(|execution| std::cmp::Reverse(execution.id));
     page
 }
 

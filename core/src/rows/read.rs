@@ -85,6 +85,8 @@ pub struct ExecutionRow {
     pub provider_id: Uuid,
     /// `mvp_workflows.id`; `None` while the workflow is not (yet) known to FlowPulse.
     pub workflow_id: Option<Uuid>,
+    /// n8n's id of the workflow that ran (kept even when `workflow_id` is unknown).
+    pub n8n_workflow_id: String,
     /// Per-instance n8n execution id.
     pub n8n_execution_id: i64,
     /// Last known status.
@@ -101,6 +103,10 @@ pub struct ExecutionRow {
     pub retry_of: Option<i64>,
     /// Error message, if recorded.
     pub error_message: Option<String>,
+    /// Row creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last row update.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A row of `sync_logs`.
@@ -133,4 +139,8 @@ pub struct SyncLogRow {
     /// Free-form details.
     #[serde(default)]
     pub details: Value,
+    /// Row creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last row update.
+    pub updated_at: DateTime<Utc>,
 }

@@ -150,3 +150,27 @@ fn a_workflow_row_from_postgrest_reads_null_arrays_as_empty() {
     assert_eq!(row.last_execution_status, Some(ExecutionStatus::Success));
     assert_eq!(row.execution_count, 5);
 }
+
+#[test]
+fn execution_and_sync_log_rows_read_the_columns_postgrest_returns() {
+    let execution: ExecutionRow = serde_json::from_value(json!({
+        "id": 17, "user_id": Uuid::from_u128(2), "provider_id": Uuid::from_u128(3),
+        "workflow_id": null, "n8n_workflow_id": "wf1", "n8n_execution_id": 41,
+        "status": "running", "mode": "webhook", "started_at": "2026-10-02T10:00:00+00:00",
+        "stopped_at": null, "duration_ms": null, "retry_of": null, "error_message": null,
+        "created_at": "2026-10-02T10:00:00+00:00", "updated_at": "2026-10-02T10:00:00+00:00"
+    }))
+    .unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Running);
+    assert_eq!(execution.workflow_id, None);
+    let log: SyncLogRow = serde_json::from_value(json!({
+        "id": Uuid::from_u128(9), "user_id": Uuid::from_u128(2), "provider_id": null,
+        "sync_type": "cleanup", "status": "partial", "started_at": "2026-10-02T10:00:00+00:00",
+        "finished_at": null, "duration_ms": null, "workflows_synced": 0, "executions_synced": 0,
+        "error_message": null, "details": {},
+        "created_at": "2026-10-02T10:00:00+00:00", "updated_at": "2026-10-02T10:00:00+00:00"
+    }))
+    .unwrap();
+    assert_eq!(log.sync_type, SyncType::Cleanup);
+    assert_eq!(log.status, SyncStatus::Partial);
+}
