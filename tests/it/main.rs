@@ -1,1 +1,6 @@
-mod placeholder {}
+//! FlowPulse's cross-part tests, built as one binary. Run them with `cargo xtask test`, which
+//! installs the tools and builds the artifacts these tests start.
+
+mod helpers;
+mod migrations;
+mod rls;

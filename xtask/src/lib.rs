@@ -6,6 +6,7 @@ pub mod config;
 pub mod dev;
 pub mod jwt;
 pub mod migrate;
+pub mod n8n;
 pub mod pg;
 pub mod postgrest;
 pub mod process;

@@ -1,0 +1,188 @@
+//! The test harness: one throwaway PostgreSQL cluster per test binary, and for each test a
+//! fresh database (a copy of a migrated template) with its own PostgREST in front of it.
+//! Every service is a supervised child process: it stops when its handle drops and dies with
+//! the test binary, whatever happens.
+
+pub mod postgrest;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+use xtask::pg::{Durability, PgCluster};
+use xtask::process::{self, Service};
+
+/// JWT secret of every test stack.
+pub const JWT_SECRET: &str = "flowpulse-test-secret-0123456789-abcdefghij";
+/// Password of `postgres` and `authenticator` in the test cluster.
+const DB_PASSWORD: &str = "flowpulse-test";
+/// The database holding the migrated schema that each test copies.
+const TEMPLATE: &str = "flowpulse_template";
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    xtask::config::repo_root()
+}
+
+/// A directory for this test run's files (cluster, logs), removed when the binary starts over.
+pub fn run_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = repo().join("target").join("it-run");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create target/it-run");
+        // The `postgres` user must be able to enter it when we run as root.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        dir
+    })
+}
+
+/// Where a test writes logs and artifacts worth keeping after a failure.
+pub fn log_path(name: &str) -> PathBuf {
+    run_dir().join(format!("{name}.log"))
+}
+
+struct SharedCluster {
+    cluster: PgCluster,
+}
+
+async fn shared_cluster() -> Result<&'static SharedCluster> {
+    static CLUSTER: OnceCell<SharedCluster> = OnceCell::const_new();
+    CLUSTER
+        .get_or_try_init(|| async {
+            let port = process::free_port()?;
+            let cluster = PgCluster::start(
+                &run_dir().join("pg"),
+                port,
+                DB_PASSWORD,
+                Durability::Throwaway,
+                &log_path("postgres"),
+            )
+            .await?;
+            let report = xtask::stack::prepare_database(
+                &cluster,
+                TEMPLATE,
+                &repo(),
+                &repo().join("supabase/migrations"),
+                DB_PASSWORD,
+            )
+            .await
+            .context("migrating the template database")?;
+            anyhow::ensure!(!report.applied.is_empty(), "no migrations were applied");
+            Ok(SharedCluster { cluster })
+        })
+        .await
+}
+
+/// An empty database (no bootstrap, no migrations) in the shared cluster, and a superuser
+/// connection to it, for tests of the migration runner itself.
+pub async fn empty_database() -> (String, tokio_postgres::Client) {
+    let shared = shared_cluster().await.expect("cluster");
+    let database = format!("empty_{}", Uuid::new_v4().simple());
+    shared.cluster.ensure_database(&database).await.expect("create database");
+    let client = shared.cluster.connect(&database).await.expect("connect");
+    (database, client)
+}
+
+/// Applies the local bootstrap and the migrations in `dir` to `database` of the shared cluster.
+pub async fn migrate(database: &str, dir: &std::path::Path) -> Result<xtask::migrate::MigrationReport> {
+    // The bootstrap alters cluster-wide roles: two at once collide ("tuple concurrently updated").
+    static BOOTSTRAP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = BOOTSTRAP.lock().await;
+    let shared = shared_cluster().await?;
+    xtask::stack::prepare_database(&shared.cluster, database, &repo(), dir, DB_PASSWORD).await
+}
+
+/// A test's own database behind its own PostgREST.
+pub struct TestStack {
+    pub database: String,
+    pub pg_port: u16,
+    /// PostgREST base URL, e.g. `http://127.0.0.1:40123/api`.
+    pub postgrest_url: String,
+    pub anon_key: String,
+    pub service_role_key: String,
+    /// base64 of the 32-byte key the edge function and the app encrypt n8n API keys with.
+    pub encryption_key: String,
+    pub db: tokio_postgres::Client,
+    // Dropped last: PostgREST stops with the stack.
+    _postgrest: Service,
+}
+
+/// A signed-up user with a valid access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+/// Creates a fresh, migrated database and starts PostgREST on it.
+pub async fn spawn_stack() -> TestStack {
+    try_spawn_stack().await.expect("test stack")
+}
+
+async fn try_spawn_stack() -> Result<TestStack> {
+    let shared = shared_cluster().await?;
+    let database = format!("test_{}", Uuid::new_v4().simple());
+    let admin = shared.cluster.connect("postgres").await?;
+    admin
+        .batch_execute(&format!("create database {database} template {TEMPLATE}"))
+        .await
+        .context("copy the template database")?;
+    let db = shared.cluster.connect(&database).await?;
+    let tools = xtask::tools::Tools::locate(&repo(), &xtask::config::cache_dir())?;
+    let port = process::free_port()?;
+    let postgrest = xtask::postgrest::start(xtask::postgrest::PostgrestSettings {
+        binary: &tools.postrust,
+        pg_port: shared.cluster.port,
+        database: &database,
+        authenticator_password: DB_PASSWORD,
+        jwt_secret: JWT_SECRET,
+        port,
+        log: &log_path(&format!("postgrest-{database}")),
+    })
+    .await?;
+    Ok(TestStack {
+        postgrest_url: format!("http://127.0.0.1:{port}/api"),
+        anon_key: xtask::jwt::api_key(JWT_SECRET, "anon")?,
+        service_role_key: xtask::jwt::api_key(JWT_SECRET, "service_role")?,
+        encryption_key: base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        pg_port: shared.cluster.port,
+        database,
+        db,
+        _postgrest: postgrest,
+    })
+}
+
+impl TestStack {
+    /// Inserts a user into `auth.users` and mints a one-hour access token for them.
+    pub async fn create_user(&self, email: &str) -> TestUser {
+        let id: Uuid = self
+            .db
+            .query_one("insert into auth.users (email) values ($1) returning id", &[&email])
+            .await
+            .expect("insert user")
+            .get(0);
+        TestUser { id, email: email.to_string(), token: self.token_for(id, email, 3600) }
+    }
+
+    /// An access token for `user_id`; a negative `ttl_secs` gives an expired one.
+    pub fn token_for(&self, user_id: Uuid, email: &str, ttl_secs: i64) -> String {
+        xtask::jwt::user_token(JWT_SECRET, user_id, email, ttl_secs).expect("sign token")
+    }
+
+    /// A superuser connection URL to this test's database.
+    pub fn database_url(&self) -> String {
+        xtask::pg::url(self.pg_port, &self.database, "postgres", DB_PASSWORD)
+    }
+}
+
+/// Reads an environment variable that `cargo xtask test` sets, with a helpful message.
+pub fn built_artifact(var: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(var).unwrap_or_else(|| {
+        panic!("{var} is not set: run the integration tests through `cargo xtask test`")
+    }))
+}
