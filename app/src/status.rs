@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether each backing service answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StackStatus {
+pub struct HealthReport {
     /// PostgREST (and through it, Postgres) answered.
     pub database: bool,
     /// The `workflow-sync` edge function's health URL answered.
@@ -14,7 +14,7 @@ pub struct StackStatus {
 
 /// Checks the database API and the edge function from the server.
 #[server]
-pub async fn stack_status() -> Result<StackStatus, ServerFnError> {
+pub async fn check_services() -> Result<HealthReport, ServerFnError> {
     let config = expect_context::<std::sync::Arc<crate::server::config::AppConfig>>();
     Ok(crate::server::health::check(&config).await)
 }

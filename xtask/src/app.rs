@@ -37,8 +37,21 @@ pub fn build(repo: &Path, tools: &Tools, profile: Profile) -> Result<AppBuild> {
     process::run_visible(
         "cargo build (app, hydrate)",
         Command::new("cargo")
-            .args(["build", "--package", "flowpulse-app", "--lib", "--target", "wasm32-unknown-unknown"])
-            .args(["--no-default-features", "--features", "hydrate", "--profile", wasm_profile])
+            .args([
+                "build",
+                "--package",
+                "flowpulse-app",
+                "--lib",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args([
+                "--no-default-features",
+                "--features",
+                "hydrate",
+                "--profile",
+                wasm_profile,
+            ])
             .arg("--target-dir")
             .arg(&front_target)
             .current_dir(repo),
@@ -46,25 +59,53 @@ pub fn build(repo: &Path, tools: &Tools, profile: Profile) -> Result<AppBuild> {
     let site_root = target.join("site").join(server_dir);
     let pkg = site_root.join("pkg");
     std::fs::create_dir_all(&pkg)?;
-    let wasm = front_target.join("wasm32-unknown-unknown").join(wasm_dir).join("flowpulse_app.wasm");
+    let wasm = front_target
+        .join("wasm32-unknown-unknown")
+        .join(wasm_dir)
+        .join("flowpulse_app.wasm");
     let mut bindgen = Command::new(&tools.wasm_bindgen);
-    bindgen.args(["--target", "web", "--out-name", OUTPUT_NAME, "--no-typescript", "--out-dir"]);
+    bindgen.args([
+        "--target",
+        "web",
+        "--out-name",
+        OUTPUT_NAME,
+        "--no-typescript",
+        "--out-dir",
+    ]);
     bindgen.arg(&pkg).arg(&wasm);
     if profile == Profile::Release {
         bindgen.args(["--remove-name-section", "--remove-producers-section"]);
     }
     process::run("wasm-bindgen (app)", &mut bindgen)?;
-    std::fs::copy(repo.join("style/main.css"), pkg.join(format!("{OUTPUT_NAME}.css")))
-        .context("copy style/main.css")?;
+    std::fs::copy(
+        repo.join("style/main.css"),
+        pkg.join(format!("{OUTPUT_NAME}.css")),
+    )
+    .context("copy style/main.css")?;
     copy_dir(&repo.join("public"), &site_root)?;
     process::run_visible(
         "cargo build (app, server)",
         Command::new("cargo")
-            .args(["build", "--package", "flowpulse-app", "--bin", "flowpulse-app"])
-            .args(["--no-default-features", "--features", "ssr", "--profile", server_profile])
+            .args([
+                "build",
+                "--package",
+                "flowpulse-app",
+                "--bin",
+                "flowpulse-app",
+            ])
+            .args([
+                "--no-default-features",
+                "--features",
+                "ssr",
+                "--profile",
+                server_profile,
+            ])
             .current_dir(repo),
     )?;
-    Ok(AppBuild { server_binary: target.join(server_dir).join("flowpulse-app"), site_root })
+    Ok(AppBuild {
+        server_binary: target.join(server_dir).join("flowpulse-app"),
+        site_root,
+    })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

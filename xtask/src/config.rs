@@ -58,8 +58,11 @@ impl StackConfig {
     pub fn load(repo: &Path) -> Result<Self> {
         let env_file = repo.join(".env");
         let mut file_values = read_env_file(&env_file)?;
-        let missing: Vec<&str> =
-            GENERATED.iter().copied().filter(|k| !file_values.contains_key(*k)).collect();
+        let missing: Vec<&str> = GENERATED
+            .iter()
+            .copied()
+            .filter(|k| std::env::var_os(k).is_none() && !file_values.contains_key(*k))
+            .collect();
         if !missing.is_empty() {
             for key in &missing {
                 file_values.insert(key.to_string(), generate_secret(key));
@@ -67,16 +70,25 @@ impl StackConfig {
             write_env_file(&env_file, &file_values)?;
             println!("generated {} in {}", missing.join(", "), env_file.display());
         }
-        let get = |key: &str| std::env::var(key).ok().or_else(|| file_values.get(key).cloned());
+        let get = |key: &str| {
+            std::env::var(key)
+                .ok()
+                .or_else(|| file_values.get(key).cloned())
+        };
         let port = |key: &str, default: u16| -> Result<u16> {
             match get(key) {
-                Some(v) => v.parse().with_context(|| format!("{key}={v} is not a port number")),
+                Some(v) => v
+                    .parse()
+                    .with_context(|| format!("{key}={v} is not a port number")),
                 None => Ok(default),
             }
         };
         let required = |key: &str| get(key).with_context(|| format!("{key} is not set"));
         let jwt_secret = required("FLOWPULSE_JWT_SECRET")?;
-        anyhow::ensure!(jwt_secret.len() >= 32, "FLOWPULSE_JWT_SECRET must be at least 32 characters");
+        anyhow::ensure!(
+            jwt_secret.len() >= 32,
+            "FLOWPULSE_JWT_SECRET must be at least 32 characters"
+        );
         let anon_key = match get("FLOWPULSE_ANON_KEY") {
             Some(key) => key,
             None => crate::jwt::api_key(&jwt_secret, "anon")?,
@@ -87,7 +99,9 @@ impl StackConfig {
         };
         Ok(StackConfig {
             repo: repo.to_path_buf(),
-            data_dir: get("FLOWPULSE_DATA_DIR").map(PathBuf::from).unwrap_or(repo.join(".flowpulse")),
+            data_dir: get("FLOWPULSE_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or(repo.join(".flowpulse")),
             cache_dir: cache_dir(),
             pg_port: port("FLOWPULSE_PG_PORT", 54322)?,
             postgrest_port: port("FLOWPULSE_POSTGREST_PORT", 54321)?,
@@ -99,7 +113,8 @@ impl StackConfig {
             anon_key,
             service_role_key,
             encryption_key: required("FLOWPULSE_ENCRYPTION_KEY")?,
-            demo_email: get("FLOWPULSE_DEMO_EMAIL").unwrap_or_else(|| "demo@flowpulse.local".into()),
+            demo_email: get("FLOWPULSE_DEMO_EMAIL")
+                .unwrap_or_else(|| "demo@flowpulse.local".into()),
             demo_password: required("FLOWPULSE_DEMO_PASSWORD")?,
         })
     }
@@ -118,13 +133,18 @@ pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(dir).join("flowpulse");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache").join("flowpulse")
 }
 
 /// The workspace root, found from this crate's manifest directory.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn generate_secret(key: &str) -> String {

@@ -19,8 +19,16 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
     for (port, what, setting) in [
         (cfg.pg_port, "PostgreSQL", "FLOWPULSE_PG_PORT"),
         (cfg.postgrest_port, "PostgREST", "FLOWPULSE_POSTGREST_PORT"),
-        (cfg.worker_port, "the edge function (workerd)", "FLOWPULSE_WORKER_PORT"),
-        (cfg.cron_port, "the cron hook (workerd)", "FLOWPULSE_CRON_PORT"),
+        (
+            cfg.worker_port,
+            "the edge function (workerd)",
+            "FLOWPULSE_WORKER_PORT",
+        ),
+        (
+            cfg.cron_port,
+            "the cron hook (workerd)",
+            "FLOWPULSE_CRON_PORT",
+        ),
         (cfg.app_port, "the app", "FLOWPULSE_APP_PORT"),
     ] {
         process::ensure_port_free(port, what, setting)?;
@@ -73,9 +81,22 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
             bindings: worker_bindings(cfg, &app_url),
         },
     )?;
-    let workerd = worker::start(&tools, &worker_config, cfg.worker_port, cfg.cron_port, &logs.join("workerd.log")).await?;
+    let workerd = worker::start(
+        &tools,
+        &worker_config,
+        cfg.worker_port,
+        cfg.cron_port,
+        &logs.join("workerd.log"),
+    )
+    .await?;
     let functions_url = format!("http://127.0.0.1:{}/functions/v1", cfg.worker_port);
-    let app = app::start(&app_build, cfg.app_port, &app_env(cfg, &functions_url), &logs.join("app.log")).await?;
+    let app = app::start(
+        &app_build,
+        cfg.app_port,
+        &app_env(cfg, &functions_url),
+        &logs.join("app.log"),
+    )
+    .await?;
 
     println!(
         "\nFlowPulse is up (started in {:.1?}):\n\

@@ -28,8 +28,17 @@ struct UserClaims<'a> {
 pub fn api_key(secret: &str, role: &str) -> Result<String> {
     const ISSUED_AT: i64 = 1_767_225_600; // 2026-01-01
     const EXPIRES_AT: i64 = 4_102_444_800; // 2100-01-01
-    let claims = ApiKeyClaims { iss: "flowpulse-local", role, iat: ISSUED_AT, exp: EXPIRES_AT };
-    Ok(encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+    let claims = ApiKeyClaims {
+        iss: "flowpulse-local",
+        role,
+        iat: ISSUED_AT,
+        exp: EXPIRES_AT,
+    };
+    Ok(encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
 }
 
 /// A signed-in user's access token; `ttl_secs` may be negative to make an expired one.
@@ -43,5 +52,9 @@ pub fn user_token(secret: &str, user_id: Uuid, email: &str, ttl_secs: i64) -> Re
         iat: now.min(now + ttl_secs),
         exp: now + ttl_secs,
     };
-    Ok(encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+    Ok(encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
 }

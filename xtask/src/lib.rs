@@ -10,6 +10,7 @@ pub mod n8n;
 pub mod pg;
 pub mod postgrest;
 pub mod process;
+pub mod smoke;
 pub mod stack;
 pub mod test_cmd;
 pub mod tools;

@@ -16,9 +16,9 @@ struct Cli {
 enum Task {
     /// Install what is missing (pinned versions, cached); `dev` and `test` run this first.
     Setup {
-        /// Also install Debian's Chromium for the browser tests.
+        /// Also install what the tests need: Debian's Chromium and a real n8n.
         #[arg(long)]
-        browser: bool,
+        for_tests: bool,
     },
     /// Build and run the whole local stack until Ctrl-C.
     Dev,
@@ -33,8 +33,15 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let repo = config::repo_root();
     match cli.task {
-        Task::Setup { browser } => {
-            Tools::ensure(&repo, &config::cache_dir(), Extras { chromium: browser })?;
+        Task::Setup { for_tests } => {
+            Tools::ensure(
+                &repo,
+                &config::cache_dir(),
+                Extras {
+                    chromium: for_tests,
+                    n8n: for_tests,
+                },
+            )?;
             println!("setup: everything is installed");
             Ok(())
         }

@@ -19,7 +19,11 @@ pub struct MigrationError {
 
 impl fmt::Display for MigrationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "migration {} failed, nothing of it was applied: {}", self.file, self.message)
+        write!(
+            f,
+            "migration {} failed, nothing of it was applied: {}",
+            self.file, self.message
+        )
     }
 }
 
@@ -49,15 +53,26 @@ pub fn list(dir: &Path) -> Result<Vec<MigrationFile>> {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        let Some(stem) = file_name.strip_suffix(".sql") else { continue };
+        let Some(stem) = file_name.strip_suffix(".sql") else {
+            continue;
+        };
         let (version, name) = stem.split_once('_').unwrap_or((stem, ""));
         anyhow::ensure!(
             !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()),
             "{file_name}: migration files are named <timestamp>_<name>.sql"
         );
-        files.push(MigrationFile { version: version.into(), name: name.into(), file_name, path });
+        files.push(MigrationFile {
+            version: version.into(),
+            name: name.into(),
+            file_name,
+            path,
+        });
     }
-    files.sort_by(|a, b| a.version.cmp(&b.version).then(a.file_name.cmp(&b.file_name)));
+    files.sort_by(|a, b| {
+        a.version
+            .cmp(&b.version)
+            .then(a.file_name.cmp(&b.file_name))
+    });
     for pair in files.windows(2) {
         anyhow::ensure!(
             pair[0].version != pair[1].version,
@@ -89,7 +104,10 @@ pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationR
         )
         .await?;
     let applied: std::collections::HashSet<String> = client
-        .query("select version from supabase_migrations.schema_migrations", &[])
+        .query(
+            "select version from supabase_migrations.schema_migrations",
+            &[],
+        )
         .await?
         .iter()
         .map(|row| row.get(0))
@@ -106,7 +124,9 @@ pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationR
     }
     if !report.applied.is_empty() {
         // PostgREST caches the schema; tell it (and postrust) to reload.
-        client.batch_execute("notify pgrst, 'reload schema'").await?;
+        client
+            .batch_execute("notify pgrst, 'reload schema'")
+            .await?;
     }
     Ok(report)
 }
@@ -117,8 +137,14 @@ async fn run_in_transaction(
     sql: &str,
     record: Option<&MigrationFile>,
 ) -> Result<()> {
-    let fail = |message: String| MigrationError { file: file.file_name.clone(), message };
-    let tx = client.transaction().await.map_err(|e| fail(e.to_string()))?;
+    let fail = |message: String| MigrationError {
+        file: file.file_name.clone(),
+        message,
+    };
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     if let Err(error) = tx.batch_execute(sql).await {
         // Dropping the transaction rolls it back.
         return Err(fail(describe(&error, sql)).into());
@@ -138,7 +164,9 @@ async fn run_in_transaction(
 
 /// The database's message with the line it points at, its detail and hint.
 fn describe(error: &tokio_postgres::Error, sql: &str) -> String {
-    let Some(db) = error.as_db_error() else { return error.to_string() };
+    let Some(db) = error.as_db_error() else {
+        return error.to_string();
+    };
     let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
     if let Some(tokio_postgres::error::ErrorPosition::Original(position)) = db.position() {
         let before: String = sql.chars().take(*position as usize).collect();
@@ -178,7 +206,10 @@ mod tests {
         let dir = tempfile_dir();
         std::fs::write(dir.join("20260101000000_a.sql"), "").unwrap();
         std::fs::write(dir.join("20260101000000_b.sql"), "").unwrap();
-        assert!(list(&dir).unwrap_err().to_string().contains("share the version"));
+        assert!(list(&dir)
+            .unwrap_err()
+            .to_string()
+            .contains("share the version"));
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -50,12 +50,20 @@ impl N8nInstall {
         if !install.node_bin().join("node").exists() {
             let dir = cache.join(format!("node-{NODE_VERSION}"));
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join("package.json"), r#"{"name":"flowpulse-node","private":true}"#)?;
+            std::fs::write(
+                dir.join("package.json"),
+                r#"{"name":"flowpulse-node","private":true}"#,
+            )?;
             println!("setup: installing Node {NODE_VERSION} for n8n ...");
             process::run_visible(
                 "npm install node",
                 Command::new("npm")
-                    .args(["install", "--no-audit", "--no-fund", &format!("node@{NODE_VERSION}")])
+                    .args([
+                        "install",
+                        "--no-audit",
+                        "--no-fund",
+                        &format!("node@{NODE_VERSION}"),
+                    ])
                     .current_dir(&dir),
             )?;
         }
@@ -64,7 +72,9 @@ impl N8nInstall {
             std::fs::create_dir_all(&install.n8n_dir)?;
             std::fs::write(
                 install.n8n_dir.join("package.json"),
-                format!(r#"{{"name":"flowpulse-n8n","private":true,"dependencies":{{"n8n":"{N8N_VERSION}"}}}}"#),
+                format!(
+                    r#"{{"name":"flowpulse-n8n","private":true,"dependencies":{{"n8n":"{N8N_VERSION}"}}}}"#
+                ),
             )?;
             println!("setup: installing n8n {N8N_VERSION} (a one-time ~15 minute install) ...");
             // A plain install runs a script that downloads zlib from the internet and then rolls
@@ -92,7 +102,9 @@ impl N8nInstall {
 
     fn path_env(&self) -> std::ffi::OsString {
         let mut paths = vec![self.node_bin()];
-        paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        paths.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
         std::env::join_paths(paths).expect("PATH")
     }
 }
@@ -111,12 +123,19 @@ pub const OWNER_PASSWORD: &str = "FlowPulse-Owner-1";
 
 /// Starts n8n with its data in `user_folder` (kept between runs by the demo), waits until it
 /// is ready, creates the owner on first run and returns a fresh API key.
-pub async fn start(install: &N8nInstall, user_folder: &Path, port: u16, log: &Path) -> Result<N8nServer> {
+pub async fn start(
+    install: &N8nInstall,
+    user_folder: &Path,
+    port: u16,
+    log: &Path,
+) -> Result<N8nServer> {
     std::fs::create_dir_all(user_folder)?;
     let base_url = format!("http://127.0.0.1:{port}");
     let mut cmd = Command::new(install.node_bin().join("node"));
-    cmd.arg(install.n8n_dir.join("node_modules/n8n/bin/n8n")).arg("start");
-    cmd.current_dir(&install.n8n_dir).env("PATH", install.path_env());
+    cmd.arg(install.n8n_dir.join("node_modules/n8n/bin/n8n"))
+        .arg("start");
+    cmd.current_dir(&install.n8n_dir)
+        .env("PATH", install.path_env());
     for (key, value) in [
         ("DB_TYPE", "sqlite"),
         ("N8N_LISTEN_ADDRESS", "127.0.0.1"),
@@ -146,21 +165,34 @@ pub async fn start(install: &N8nInstall, user_folder: &Path, port: u16, log: &Pa
     let mut service = process::spawn("n8n", cmd, Some(log), None)?;
     wait_ready(&mut service, &base_url).await?;
     let api_key = owner_api_key(&base_url).await?;
-    Ok(N8nServer { base_url, api_key, service })
+    Ok(N8nServer {
+        base_url,
+        api_key,
+        service,
+    })
 }
 
 async fn wait_ready(service: &mut Service, base_url: &str) -> Result<()> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         service.ensure_running()?;
-        if let Ok(reply) = http.get(format!("{base_url}/healthz/readiness")).send().await {
+        if let Ok(reply) = http
+            .get(format!("{base_url}/healthz/readiness"))
+            .send()
+            .await
+        {
             if reply.status().is_success() {
                 return Ok(());
             }
         }
         if Instant::now() > deadline {
-            return Err(anyhow!("n8n was not ready within 180 s{}", service.log_tail()));
+            return Err(anyhow!(
+                "n8n was not ready within 180 s{}",
+                service.log_tail()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -170,15 +202,26 @@ async fn wait_ready(service: &mut Service, base_url: &str) -> Result<()> {
 async fn owner_api_key(base_url: &str) -> Result<String> {
     // The session cookie embeds a hash of this header: send the same one on every call.
     const BROWSER_ID: &str = "flowpulse-setup";
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-    let settings: Value = http.get(format!("{base_url}/rest/settings")).send().await?.json().await?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let settings: Value = http
+        .get(format!("{base_url}/rest/settings"))
+        .send()
+        .await?
+        .json()
+        .await?;
     if settings["data"]["userManagement"]["showSetupOnFirstLoad"].as_bool() == Some(true) {
         let reply = http
             .post(format!("{base_url}/rest/owner/setup"))
             .json(&json!({"email": OWNER_EMAIL, "firstName": "Flow", "lastName": "Pulse", "password": OWNER_PASSWORD}))
             .send()
             .await?;
-        anyhow::ensure!(reply.status().is_success(), "n8n owner setup failed: {}", reply.text().await?);
+        anyhow::ensure!(
+            reply.status().is_success(),
+            "n8n owner setup failed: {}",
+            reply.text().await?
+        );
     }
     let login = http
         .post(format!("{base_url}/rest/login"))
@@ -186,7 +229,11 @@ async fn owner_api_key(base_url: &str) -> Result<String> {
         .json(&json!({"emailOrLdapLoginId": OWNER_EMAIL, "password": OWNER_PASSWORD}))
         .send()
         .await?;
-    anyhow::ensure!(login.status().is_success(), "n8n login failed: {}", login.status());
+    anyhow::ensure!(
+        login.status().is_success(),
+        "n8n login failed: {}",
+        login.status()
+    );
     let cookie = login
         .headers()
         .get_all("set-cookie")
@@ -196,8 +243,16 @@ async fn owner_api_key(base_url: &str) -> Result<String> {
         .and_then(|v| v.split(';').next())
         .context("n8n login set no n8n-auth cookie")?
         .to_string();
-    let authed = |request: reqwest::RequestBuilder| request.header("cookie", &cookie).header("browser-id", BROWSER_ID);
-    let scopes: Value = authed(http.get(format!("{base_url}/rest/api-keys/scopes"))).send().await?.json().await?;
+    let authed = |request: reqwest::RequestBuilder| {
+        request
+            .header("cookie", &cookie)
+            .header("browser-id", BROWSER_ID)
+    };
+    let scopes: Value = authed(http.get(format!("{base_url}/rest/api-keys/scopes")))
+        .send()
+        .await?
+        .json()
+        .await?;
     let label = format!("flowpulse-{}", uuid::Uuid::new_v4().simple());
     let created: Value = authed(http.post(format!("{base_url}/rest/api-keys")))
         .json(&json!({"label": &label[..40], "scopes": scopes["data"], "expiresAt": null}))

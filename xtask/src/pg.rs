@@ -63,7 +63,7 @@ impl PgCluster {
         log: &Path,
     ) -> Result<PgCluster> {
         let run_as = RunAs::postgres_if_root()?;
-        if !data_dir.join("PG_VERSION").exists() {
+        if !data_dir.join("data").join("PG_VERSION").exists() {
             init(data_dir, password, run_as)?;
         }
         let socket_dir = data_dir.join("sockets");
@@ -80,11 +80,19 @@ impl PgCluster {
         let mut cmd = pg_command("postgres");
         cmd.arg("-D").arg(data_dir.join("data"));
         cmd.args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"]);
-        cmd.arg("-c").arg(format!("unix_socket_directories={}", socket_dir.display()));
+        cmd.arg("-c")
+            .arg(format!("unix_socket_directories={}", socket_dir.display()));
         // Supabase runs with logical replication (Realtime): keep publications meaningful.
         cmd.args(["-c", "wal_level=logical"]);
         if durability == Durability::Throwaway {
-            cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+            cmd.args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]);
         }
         let mut server = process::spawn("postgres", cmd, Some(log), run_as)?;
         let cluster_password = password.to_string();
@@ -93,15 +101,25 @@ impl PgCluster {
             server.ensure_running().context(
                 "PostgreSQL stopped during start-up (is another server using this data directory?)",
             )?;
-            if connect_url(&url(port, "postgres", "postgres", &cluster_password)).await.is_ok() {
+            if connect_url(&url(port, "postgres", "postgres", &cluster_password))
+                .await
+                .is_ok()
+            {
                 break;
             }
             if std::time::Instant::now() > deadline {
-                return Err(anyhow!("PostgreSQL did not accept connections within 60 s{}", server.log_tail()));
+                return Err(anyhow!(
+                    "PostgreSQL did not accept connections within 60 s{}",
+                    server.log_tail()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(PgCluster { port, password: cluster_password, _server: server })
+        Ok(PgCluster {
+            port,
+            password: cluster_password,
+            _server: server,
+        })
     }
 
     /// A superuser connection URL for `database`.
@@ -122,7 +140,9 @@ impl PgCluster {
             .await?
             .is_some();
         if !exists {
-            client.batch_execute(&format!("create database {}", quote_ident(database))).await?;
+            client
+                .batch_execute(&format!("create database {}", quote_ident(database)))
+                .await?;
         }
         Ok(())
     }
@@ -140,7 +160,14 @@ fn init(data_dir: &Path, password: &str, run_as: Option<RunAs>) -> Result<()> {
     }
     let mut cmd = pg_command("initdb");
     cmd.arg("-D").arg(data_dir.join("data"));
-    cmd.args(["-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8"]);
+    cmd.args([
+        "-U",
+        "postgres",
+        "--auth-local=peer",
+        "--auth-host=scram-sha-256",
+        "-E",
+        "UTF8",
+    ]);
     cmd.args(["--locale=C.UTF-8"]);
     cmd.arg(format!("--pwfile={}", pwfile.display()));
     if let Some(user) = run_as {

@@ -22,7 +22,12 @@ pub struct PostgrestSettings<'a> {
 
 /// Starts the server and waits until it listens. Tables are under `/api/<table>`.
 pub async fn start(settings: PostgrestSettings<'_>) -> Result<Service> {
-    let db_uri = pg::url(settings.pg_port, settings.database, "authenticator", settings.authenticator_password);
+    let db_uri = pg::url(
+        settings.pg_port,
+        settings.database,
+        "authenticator",
+        settings.authenticator_password,
+    );
     let mut cmd = Command::new(settings.binary);
     cmd.env("PGRST_DB_URI", db_uri)
         .env("PGRST_DB_ANON_ROLE", "anon")
@@ -40,9 +45,15 @@ pub async fn start(settings: PostgrestSettings<'_>) -> Result<Service> {
 }
 
 /// Sets the `authenticator` password (the bootstrap creates the role without one).
-pub async fn set_authenticator_password(client: &tokio_postgres::Client, password: &str) -> Result<()> {
+pub async fn set_authenticator_password(
+    client: &tokio_postgres::Client,
+    password: &str,
+) -> Result<()> {
     client
-        .batch_execute(&format!("alter role authenticator with login password {}", pg::quote_literal(password)))
+        .batch_execute(&format!(
+            "alter role authenticator with login password {}",
+            pg::quote_literal(password)
+        ))
         .await?;
     Ok(())
 }

@@ -77,7 +77,12 @@ fn spawner() -> &'static Mutex<mpsc::Sender<SpawnRequest>> {
 }
 
 /// Starts `cmd` as a supervised service. Output goes to `log` (appended) or is discarded.
-pub fn spawn(name: &str, mut cmd: Command, log: Option<&Path>, run_as: Option<RunAs>) -> Result<Service> {
+pub fn spawn(
+    name: &str,
+    mut cmd: Command,
+    log: Option<&Path>,
+    run_as: Option<RunAs>,
+) -> Result<Service> {
     match log {
         Some(path) => {
             let out = File::options()
@@ -103,7 +108,11 @@ pub fn spawn(name: &str, mut cmd: Command, log: Option<&Path>, run_as: Option<Ru
         .recv()
         .map_err(|_| anyhow!("spawner thread is gone"))?
         .with_context(|| format!("failed to start {name}"))?;
-    Ok(Service { name: name.to_string(), child: Some(child), log: log.map(Path::to_path_buf) })
+    Ok(Service {
+        name: name.to_string(),
+        child: Some(child),
+        log: log.map(Path::to_path_buf),
+    })
 }
 
 fn install_pre_exec(cmd: &mut Command, run_as: Option<RunAs>) {
@@ -140,17 +149,25 @@ impl Service {
 
     /// Fails with the tail of the log when the child has already exited.
     pub fn ensure_running(&mut self) -> Result<()> {
-        let Some(child) = self.child.as_mut() else { return Ok(()) };
+        let Some(child) = self.child.as_mut() else {
+            return Ok(());
+        };
         if let Some(status) = child.try_wait()? {
             self.child = None;
-            return Err(anyhow!("{} exited ({status}){}", self.name, self.log_tail()));
+            return Err(anyhow!(
+                "{} exited ({status}){}",
+                self.name,
+                self.log_tail()
+            ));
         }
         Ok(())
     }
 
     /// The last lines of the service's log, for error messages.
     pub fn log_tail(&self) -> String {
-        let Some(path) = &self.log else { return String::new() };
+        let Some(path) = &self.log else {
+            return String::new();
+        };
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(15)..].join("\n");
@@ -159,7 +176,9 @@ impl Service {
 
     /// SIGINT (a fast, clean shutdown for Postgres, workerd and node), SIGKILL after `grace`.
     pub fn stop(&mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
@@ -191,12 +210,14 @@ pub fn free_port() -> Result<u16> {
 
 /// A clear error when `port` is taken, naming the setting that moves it.
 pub fn ensure_port_free(port: u16, what: &str, setting: &str) -> Result<()> {
-    std::net::TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|_| {
-        anyhow!(
-            "port {port} for {what} is already in use: stop whatever listens there \
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|_| {
+            anyhow!(
+                "port {port} for {what} is already in use: stop whatever listens there \
              (`ss -ltnp 'sport = :{port}'` shows it) or set {setting} to another port"
-        )
-    })
+            )
+        })
 }
 
 /// Polls until `port` accepts TCP connections or `timeout` passes, failing early when the
@@ -205,7 +226,10 @@ pub async fn wait_for_port(service: &mut Service, port: u16, timeout: Duration) 
     let deadline = Instant::now() + timeout;
     loop {
         service.ensure_running()?;
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -221,7 +245,9 @@ pub async fn wait_for_port(service: &mut Service, port: u16, timeout: Duration) 
 
 /// Runs a command to completion, failing with its output when it fails.
 pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
-    let output = cmd.output().with_context(|| format!("could not start {what}"))?;
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start {what}"))?;
     if !output.status.success() {
         return Err(anyhow!(
             "{what} failed ({}):\n{}{}",
@@ -235,7 +261,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
 
 /// Like [`run`], but the output streams to the terminal (long builds show progress).
 pub fn run_visible(what: &str, cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("could not start {what}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {what}"))?;
     if !status.success() {
         return Err(anyhow!("{what} failed ({status})"));
     }

@@ -23,7 +23,11 @@ pub async fn prepare_database(
 }
 
 /// Creates or refreshes a built-in account (`auth.users`, argon2id), returning its id.
-pub async fn upsert_user(client: &tokio_postgres::Client, email: &str, password: &str) -> Result<uuid::Uuid> {
+pub async fn upsert_user(
+    client: &tokio_postgres::Client,
+    email: &str,
+    password: &str,
+) -> Result<uuid::Uuid> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut rand_core::OsRng);
     let hash = argon2::Argon2::default()

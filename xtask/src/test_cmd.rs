@@ -20,10 +20,19 @@ pub const ENV_XTASK_BIN: &str = "FLOWPULSE_TEST_XTASK_BIN";
 
 /// Runs the whole suite; `extra` goes to every `cargo test` (e.g. a test-name filter).
 pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
-    let tools = Tools::ensure(repo, cache, Extras { chromium: true })?;
+    let tools = Tools::ensure(
+        repo,
+        cache,
+        Extras {
+            chromium: true,
+            n8n: true,
+        },
+    )?;
     let worker_build = worker::build(repo, &tools)?;
     let app_build = app::build(repo, &tools, app::Profile::Dev)?;
     let xtask = std::env::current_exe()?;
+    let (first, second) = crate::smoke::dev_stack_twice(&xtask, repo)?;
+    println!("dev stack smoke test passed: first start {first:.1?}, second start {second:.1?}");
     let cargo_test = |args: &[&str]| -> Result<()> {
         let mut cmd = Command::new("cargo");
         cmd.arg("test").args(args).current_dir(repo);
@@ -36,8 +45,22 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
             .env(ENV_XTASK_BIN, &xtask);
         process::run_visible(&format!("cargo test {}", args.join(" ")), &mut cmd)
     };
-    cargo_test(&["--package", "flowpulse-core", "--package", "xtask", "--package", "workflow-sync"])?;
-    cargo_test(&["--package", "flowpulse-app", "--no-default-features", "--features", "ssr", "--lib"])?;
+    cargo_test(&[
+        "--package",
+        "flowpulse-core",
+        "--package",
+        "xtask",
+        "--package",
+        "workflow-sync",
+    ])?;
+    cargo_test(&[
+        "--package",
+        "flowpulse-app",
+        "--no-default-features",
+        "--features",
+        "ssr",
+        "--lib",
+    ])?;
     cargo_test(&["--package", "flowpulse-tests"])?;
     Ok(())
 }

@@ -31,6 +31,8 @@ pub struct Tools {
 pub struct Extras {
     /// Debian's Chromium, for the browser tests.
     pub chromium: bool,
+    /// A real n8n (npm) and Node 24, for the end-to-end tests and the demo.
+    pub n8n: bool,
 }
 
 impl Tools {
@@ -41,7 +43,11 @@ impl Tools {
         let wasm_bindgen_version = locked_version(&lock, "wasm-bindgen")?;
         let worker_version = locked_version(&lock, "worker")?;
         let tool = |krate: &str, version: &str, bin: &str| {
-            cache.join("tools").join(format!("{krate}-{version}")).join("bin").join(bin)
+            cache
+                .join("tools")
+                .join(format!("{krate}-{version}"))
+                .join("bin")
+                .join(bin)
         };
         let node_modules = repo.join("node_modules");
         Ok(Tools {
@@ -59,18 +65,33 @@ impl Tools {
         let tools = Tools::locate(repo, cache)?;
         ensure_wasm_target()?;
         let lock = std::fs::read_to_string(repo.join("Cargo.lock"))?;
-        cargo_install(&tools.wasm_bindgen, "wasm-bindgen-cli", &locked_version(&lock, "wasm-bindgen")?)?;
-        cargo_install(&tools.worker_build, "worker-build", &locked_version(&lock, "worker")?)?;
+        cargo_install(
+            &tools.wasm_bindgen,
+            "wasm-bindgen-cli",
+            &locked_version(&lock, "wasm-bindgen")?,
+        )?;
+        cargo_install(
+            &tools.worker_build,
+            "worker-build",
+            &locked_version(&lock, "worker")?,
+        )?;
         cargo_install(&tools.postrust, "postrust-server", POSTRUST_VERSION)?;
-        npm_ci(repo)?;
+        npm_install(repo)?;
         for (path, what) in [(&tools.workerd, "workerd"), (&tools.esbuild, "esbuild")] {
-            anyhow::ensure!(path.exists(), "{what} is missing at {} after npm ci", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "{what} is missing at {} after npm install",
+                path.display()
+            );
         }
         if crate::pg::bin_dir().is_none() {
             apt_install(&["postgresql"])?;
         }
         if extras.chromium && !Path::new(CHROMIUM).exists() {
             apt_install(&["chromium", "chromium-driver"])?;
+        }
+        if extras.n8n {
+            crate::n8n::N8nInstall::ensure(cache)?;
         }
         Ok(tools)
     }
@@ -102,14 +123,22 @@ fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn ensure_wasm_target() -> Result<()> {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     if let Ok(out) = installed {
-        if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        if String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim() == "wasm32-unknown-unknown")
+        {
             return Ok(());
         }
     }
     timed("the wasm32-unknown-unknown target", || {
-        process::run_visible("rustup", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        process::run_visible(
+            "rustup",
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+        )
     })
 }
 
@@ -117,30 +146,41 @@ fn cargo_install(bin: &Path, krate: &str, version: &str) -> Result<()> {
     if bin.exists() {
         return Ok(());
     }
-    let root = bin.parent().and_then(Path::parent).expect("<root>/bin/<tool>");
-    timed(&format!("{krate} {version} (a one-time build, several minutes)"), || {
-        // No --locked: the registry mirror lacks some versions those lock files pin.
-        process::run_visible(
-            &format!("cargo install {krate}"),
-            Command::new("cargo")
-                .args(["install", krate, "--version", version, "--root"])
-                .arg(root)
-                .env_remove("CARGO_TARGET_DIR"),
-        )
-    })
+    let root = bin
+        .parent()
+        .and_then(Path::parent)
+        .expect("<root>/bin/<tool>");
+    timed(
+        &format!("{krate} {version} (a one-time build, several minutes)"),
+        || {
+            // No --locked: the registry mirror lacks some versions those lock files pin.
+            process::run_visible(
+                &format!("cargo install {krate}"),
+                Command::new("cargo")
+                    .args(["install", krate, "--version", version, "--root"])
+                    .arg(root)
+                    .env_remove("CARGO_TARGET_DIR"),
+            )
+        },
+    )
 }
 
-fn npm_ci(repo: &Path) -> Result<()> {
-    let lock = std::fs::read(repo.join("package-lock.json")).context("package-lock.json is missing")?;
+fn npm_install(repo: &Path) -> Result<()> {
+    let lock =
+        std::fs::read(repo.join("package-lock.json")).context("package-lock.json is missing")?;
     let stamp = repo.join("node_modules/.flowpulse-lock");
     let want = format!("{:x}", fnv1a(&lock));
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) {
         return Ok(());
     }
     timed("npm packages from package-lock.json", || {
+        // Not `npm ci`: npm leaves other platforms' optional workerd/esbuild binaries out of
+        // the lock file, and `npm ci` then refuses the lock as out of sync.
         process::run_visible(
-            "npm ci",
-            Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(repo),
+            "npm install",
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund"])
+                .current_dir(repo),
         )?;
         std::fs::write(&stamp, &want)?;
         Ok(())
@@ -169,7 +209,9 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 
 /// A stable content hash for the lock-file stamp (not security relevant).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

@@ -18,16 +18,24 @@ pub fn build(repo: &Path, tools: &Tools) -> Result<PathBuf> {
         // worker-build would download these from GitHub; hand it the installed ones.
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("ESBUILD_BIN", &tools.esbuild)
-        .env("PATH", path_with(tools.wasm_bindgen.parent().expect("bin dir")));
+        .env(
+            "PATH",
+            path_with(tools.wasm_bindgen.parent().expect("bin dir")),
+        );
     process::run_visible("worker-build (edge-function)", &mut cmd)?;
     let build = crate_dir.join("build");
-    anyhow::ensure!(build.join("index.js").exists(), "worker-build wrote no build/index.js");
+    anyhow::ensure!(
+        build.join("index.js").exists(),
+        "worker-build wrote no build/index.js"
+    );
     Ok(build)
 }
 
 fn path_with(dir: &Path) -> std::ffi::OsString {
     let mut paths = vec![dir.to_path_buf()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(paths).expect("valid PATH")
 }
 
@@ -57,12 +65,15 @@ export default {
 /// Writes the workerd configuration into `dir` (mode 0600: it holds secrets).
 pub fn write_config(dir: &Path, settings: &WorkerSettings<'_>) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let cron_js = dir.join("cron-hook.js");
-    std::fs::write(&cron_js, CRON_HOOK_JS)?;
+    std::fs::write(dir.join("cron-hook.js"), CRON_HOOK_JS)?;
+    // capnp resolves an absolute `embed` path against its import roots, not the file system:
+    // copy the bundle beside the config and embed it by relative name.
+    for file in ["index.js", "index_bg.wasm"] {
+        let from = settings.build_dir.join(file);
+        std::fs::copy(&from, dir.join(file))
+            .with_context(|| format!("{} is missing", from.display()))?;
+    }
     let quote = |s: &str| serde_json::to_string(s).expect("string");
-    let abs = |p: &Path| -> Result<String> {
-        Ok(quote(&std::fs::canonicalize(p).with_context(|| format!("{} is missing", p.display()))?.to_string_lossy()))
-    };
     let bindings: Vec<String> = settings
         .bindings
         .iter()
@@ -104,9 +115,9 @@ const cronWorker :Workerd.Worker = (
 "#,
         port = settings.port,
         cron_port = settings.cron_port,
-        index_js = abs(&settings.build_dir.join("index.js"))?,
-        index_wasm = abs(&settings.build_dir.join("index_bg.wasm"))?,
-        cron_js = abs(&cron_js)?,
+        index_js = quote("index.js"),
+        index_wasm = quote("index_bg.wasm"),
+        cron_js = quote("cron-hook.js"),
         bindings = bindings.join(", "),
     );
     let path = dir.join("workerd.capnp");
@@ -117,14 +128,24 @@ const cronWorker :Workerd.Worker = (
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file =
-        std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     Ok(())
 }
 
 /// Serves the worker; returns once both sockets accept connections.
-pub async fn start(tools: &Tools, config: &Path, port: u16, cron_port: u16, log: &Path) -> Result<Service> {
+pub async fn start(
+    tools: &Tools,
+    config: &Path,
+    port: u16,
+    cron_port: u16,
+    log: &Path,
+) -> Result<Service> {
     let mut cmd = Command::new(&tools.workerd);
     // --experimental: the cron hook's service_binding_extra_handlers flag needs it.
     cmd.arg("serve").arg(config).arg("--experimental");

@@ -1,12 +1,12 @@
 //! The landing page: what FlowPulse is and whether its services are up.
 
-use crate::status::stack_status;
+use crate::status::check_services;
 use leptos::prelude::*;
 
 /// `/`
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let status = Resource::new(|| (), |_| stack_status());
+    let status = Resource::new(|| (), |_| check_services());
     let recheck = move |_| status.refetch();
     view! {
         <section class="hero">

@@ -22,11 +22,15 @@ impl AppConfig {
     pub fn from_env() -> Result<Self> {
         let var = |key: &str| std::env::var(key).with_context(|| format!("{key} is not set"));
         Ok(AppConfig {
-            postgrest_url: var("FLOWPULSE_POSTGREST_URL")?.trim_end_matches('/').to_string(),
+            postgrest_url: var("FLOWPULSE_POSTGREST_URL")?
+                .trim_end_matches('/')
+                .to_string(),
             anon_key: var("FLOWPULSE_ANON_KEY")?,
             jwt_secret: var("FLOWPULSE_JWT_SECRET")?,
             encryption_key: var("FLOWPULSE_ENCRYPTION_KEY")?,
-            functions_url: var("FLOWPULSE_FUNCTIONS_URL")?.trim_end_matches('/').to_string(),
+            functions_url: var("FLOWPULSE_FUNCTIONS_URL")?
+                .trim_end_matches('/')
+                .to_string(),
         })
     }
 }

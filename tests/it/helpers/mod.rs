@@ -82,13 +82,20 @@ async fn shared_cluster() -> Result<&'static SharedCluster> {
 pub async fn empty_database() -> (String, tokio_postgres::Client) {
     let shared = shared_cluster().await.expect("cluster");
     let database = format!("empty_{}", Uuid::new_v4().simple());
-    shared.cluster.ensure_database(&database).await.expect("create database");
+    shared
+        .cluster
+        .ensure_database(&database)
+        .await
+        .expect("create database");
     let client = shared.cluster.connect(&database).await.expect("connect");
     (database, client)
 }
 
 /// Applies the local bootstrap and the migrations in `dir` to `database` of the shared cluster.
-pub async fn migrate(database: &str, dir: &std::path::Path) -> Result<xtask::migrate::MigrationReport> {
+pub async fn migrate(
+    database: &str,
+    dir: &std::path::Path,
+) -> Result<xtask::migrate::MigrationReport> {
     // The bootstrap alters cluster-wide roles: two at once collide ("tuple concurrently updated").
     static BOOTSTRAP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _one_at_a_time = BOOTSTRAP.lock().await;
@@ -162,11 +169,18 @@ impl TestStack {
     pub async fn create_user(&self, email: &str) -> TestUser {
         let id: Uuid = self
             .db
-            .query_one("insert into auth.users (email) values ($1) returning id", &[&email])
+            .query_one(
+                "insert into auth.users (email) values ($1) returning id",
+                &[&email],
+            )
             .await
             .expect("insert user")
             .get(0);
-        TestUser { id, email: email.to_string(), token: self.token_for(id, email, 3600) }
+        TestUser {
+            id,
+            email: email.to_string(),
+            token: self.token_for(id, email, 3600),
+        }
     }
 
     /// An access token for `user_id`; a negative `ttl_secs` gives an expired one.

@@ -39,11 +39,21 @@ pub struct Rest {
 
 impl Rest {
     pub fn new(base: &str) -> Self {
-        Rest { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
+        Rest {
+            base: base.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+        }
     }
 
     /// Sends `method` to `/<path>` (path may include a query string) with an optional body.
-    pub async fn send(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>, prefer: &str) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<Value>,
+        prefer: &str,
+    ) -> Reply {
         let mut request = self.http.request(method, format!("{}/{}", self.base, path));
         if let Auth::Bearer(token) = auth {
             request = request.bearer_auth(token);
@@ -70,7 +80,14 @@ impl Rest {
     }
 
     pub async fn insert(&self, table: &str, auth: &Auth, row: Value) -> Reply {
-        self.send(Method::POST, table, auth, Some(row), "return=representation").await
+        self.send(
+            Method::POST,
+            table,
+            auth,
+            Some(row),
+            "return=representation",
+        )
+        .await
     }
 
     pub async fn upsert(&self, table_and_conflict: &str, auth: &Auth, row: Value) -> Reply {
@@ -85,10 +102,18 @@ impl Rest {
     }
 
     pub async fn update(&self, path: &str, auth: &Auth, patch: Value) -> Reply {
-        self.send(Method::PATCH, path, auth, Some(patch), "return=representation").await
+        self.send(
+            Method::PATCH,
+            path,
+            auth,
+            Some(patch),
+            "return=representation",
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, auth: &Auth) -> Reply {
-        self.send(Method::DELETE, path, auth, None, "return=representation").await
+        self.send(Method::DELETE, path, auth, None, "return=representation")
+            .await
     }
 }
