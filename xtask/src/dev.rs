@@ -118,7 +118,9 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
     );
     // Reverse start order: clients before the servers they use.
     let mut services: Vec<Service> = vec![app, workerd, postgrest];
-    let outcome = supervise(&mut services).await;
+    let crons = crate::cron::schedules(&cfg.repo.join("edge-function/wrangler.toml"))?;
+    let cron_hook = format!("http://127.0.0.1:{}/__scheduled", cfg.cron_port);
+    let outcome = supervise(&mut services, &crons, &cron_hook).await;
     println!("stopping ...");
     for service in &mut services {
         service.stop(Duration::from_secs(10));
@@ -155,13 +157,29 @@ pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, Str
     ]
 }
 
-async fn supervise(services: &mut [Service]) -> Result<()> {
+/// Watches the services and fires the wrangler.toml cron schedules through the cron hook,
+/// until Ctrl-C/SIGTERM (Ok) or a service dies (Err).
+async fn supervise(services: &mut [Service], crons: &[String], cron_hook: &str) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let http = reqwest::Client::new();
     loop {
+        let next = crate::cron::next_firing(crons, chrono::Utc::now())?;
+        let until_next = next
+            .as_ref()
+            .map(|(at, _)| (*at - chrono::Utc::now()).to_std().unwrap_or_default())
+            .unwrap_or(Duration::from_secs(3600));
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
+            _ = tokio::time::sleep(until_next), if next.is_some() => {
+                let (_, expression) = next.expect("guarded");
+                let reply = http.get(cron_hook).query(&[("cron", &expression)]).send().await;
+                match reply {
+                    Ok(r) => println!("cron {expression}: {}", r.text().await.unwrap_or_default()),
+                    Err(e) => println!("cron {expression}: the hook did not answer: {e}"),
+                }
+            }
             _ = tick.tick() => {
                 for service in services.iter_mut() {
                     service.ensure_running()?;

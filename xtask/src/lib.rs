@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod cron;
 pub mod dev;
 pub mod jwt;
 pub mod migrate;

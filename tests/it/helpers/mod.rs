@@ -3,7 +3,10 @@
 //! Every service is a supervised child process: it stops when its handle drops and dies with
 //! the test binary, whatever happens.
 
+pub mod fake_n8n;
 pub mod postgrest;
+pub mod real_n8n;
+pub mod worker;
 
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -186,6 +189,30 @@ impl TestStack {
     /// An access token for `user_id`; a negative `ttl_secs` gives an expired one.
     pub fn token_for(&self, user_id: Uuid, email: &str, ttl_secs: i64) -> String {
         xtask::jwt::user_token(JWT_SECRET, user_id, email, ttl_secs).expect("sign token")
+    }
+
+    /// Adds an n8n instance for `user` through PostgREST with the user's token (the app's path),
+    /// its API key encrypted with the stack's key; returns the provider id.
+    pub async fn add_provider(
+        &self,
+        user: &TestUser,
+        name: &str,
+        base_url: &str,
+        api_key: &str,
+    ) -> Uuid {
+        let keys =
+            flowpulse_core::crypto::KeyRing::from_base64(1, &self.encryption_key).expect("key");
+        let ciphertext = keys.encrypt(api_key, &mut rand_core::OsRng);
+        let rest = postgrest::Rest::new(&self.postgrest_url);
+        let reply = rest
+            .insert(
+                "providers",
+                &postgrest::Auth::Bearer(user.token.clone()),
+                serde_json::json!({"name": name, "base_url": base_url, "api_key_ciphertext": ciphertext}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "add provider: {reply:?}");
+        reply.rows()[0]["id"].as_str().unwrap().parse().unwrap()
     }
 
     /// A superuser connection URL to this test's database.

@@ -1,0 +1,67 @@
+//! The edge function as deployed: the worker-build output served by workerd, bound to a test
+//! stack's PostgREST, reached over HTTP like curl.
+
+use super::{built_artifact, log_path, TestStack, JWT_SECRET};
+use xtask::process::{self, Service};
+
+/// A running workerd with the `workflow-sync` worker and the local cron hook.
+pub struct TestWorker {
+    /// `http://127.0.0.1:<port>/functions/v1/workflow-sync`
+    pub url: String,
+    /// `http://127.0.0.1:<port>/__scheduled`
+    pub cron_url: String,
+    _workerd: Service,
+}
+
+impl TestStack {
+    /// Serves the built edge function against this stack.
+    pub async fn spawn_worker(&self) -> TestWorker {
+        self.spawn_worker_with(&[]).await
+    }
+
+    /// Like [`spawn_worker`](Self::spawn_worker), with extra or overriding bindings.
+    pub async fn spawn_worker_with(&self, extra: &[(&'static str, String)]) -> TestWorker {
+        let build = built_artifact(xtask::test_cmd::ENV_WORKER_BUILD);
+        let tools = xtask::tools::Tools::locate(&super::repo(), &xtask::config::cache_dir())
+            .expect("tools");
+        let port = process::free_port().unwrap();
+        let cron_port = process::free_port().unwrap();
+        let mut bindings: Vec<(&'static str, String)> = vec![
+            ("POSTGREST_URL", self.postgrest_url.clone()),
+            ("POSTGREST_API_KEY", self.anon_key.clone()),
+            ("JWT_SECRET", JWT_SECRET.to_string()),
+            ("SERVICE_ROLE_KEY", self.service_role_key.clone()),
+            ("ENCRYPTION_KEY", self.encryption_key.clone()),
+            ("ALLOWED_ORIGINS", "http://app.test".to_string()),
+        ];
+        for (name, value) in extra {
+            bindings.retain(|(n, _)| n != name);
+            bindings.push((name, value.clone()));
+        }
+        let dir = super::run_dir().join(format!("workerd-{}", self.database));
+        let config = xtask::worker::write_config(
+            &dir,
+            &xtask::worker::WorkerSettings {
+                build_dir: &build,
+                port,
+                cron_port,
+                bindings,
+            },
+        )
+        .expect("workerd config");
+        let workerd = xtask::worker::start(
+            &tools,
+            &config,
+            port,
+            cron_port,
+            &log_path(&format!("workerd-{}", self.database)),
+        )
+        .await
+        .expect("workerd starts");
+        TestWorker {
+            url: format!("http://127.0.0.1:{port}/functions/v1/workflow-sync"),
+            cron_url: format!("http://127.0.0.1:{cron_port}/__scheduled"),
+            _workerd: workerd,
+        }
+    }
+}
