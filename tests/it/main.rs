@@ -3,4 +3,5 @@
 
 mod helpers;
 mod migrations;
+mod real_n8n_e2e;
 mod rls;
