@@ -1,7 +1,8 @@
 //! FlowPulse's cross-part tests, built as one binary. Run them with `cargo xtask test`, which
 //! installs the tools and builds the artifacts these tests start.
 
-mod helpers;
+use flowpulse_tests as helpers;
 mod migrations;
 mod real_n8n_e2e;
 mod rls;
+mod sync_engine;

@@ -46,6 +46,7 @@ struct Data {
 pub struct FakeN8n {
     pub url: String,
     pub api_key: String,
+    addr: std::net::SocketAddr,
     data: Arc<Mutex<Data>>,
     shutdown: Arc<Mutex<Option<oneshot::Sender<()>>>>,
 }
@@ -63,10 +64,31 @@ impl FakeN8n {
             next_execution_id: 1,
             ..Data::default()
         }));
-        let (tx, rx) = oneshot::channel();
-        let shutdown = Arc::new(Mutex::new(Some(tx)));
+        let shutdown = Arc::new(Mutex::new(None));
         let api_key = format!("n8n_api_{}", uuid::Uuid::new_v4().simple());
-        let state: Shared = (data.clone(), shutdown.clone(), api_key.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let fake = FakeN8n {
+            url: format!("http://{addr}"),
+            api_key,
+            addr,
+            data,
+            shutdown,
+        };
+        fake.serve(listener);
+        fake
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let (tx, rx) = oneshot::channel();
+        *self.shutdown.lock().unwrap() = Some(tx);
+        let state: Shared = (
+            self.data.clone(),
+            self.shutdown.clone(),
+            self.api_key.clone(),
+        );
         let app = Router::new()
             .route("/api/v1/workflows", get(list_workflows))
             .route(
@@ -76,10 +98,6 @@ impl FakeN8n {
             .route("/api/v1/executions", get(list_executions))
             .route("/api/v1/executions/{id}", get(get_execution))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -87,12 +105,19 @@ impl FakeN8n {
                 })
                 .await;
         });
-        FakeN8n {
-            url,
-            api_key,
-            data,
-            shutdown,
+    }
+
+    /// Brings a stopped instance back on the same address with the same data.
+    pub async fn revive(&self) {
+        self.data.lock().unwrap().die_after = None;
+        for _ in 0..50 {
+            if let Ok(listener) = tokio::net::TcpListener::bind(self.addr).await {
+                self.serve(listener);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        panic!("could not rebind {}", self.addr);
     }
 
     /// Adds a workflow with a webhook trigger; returns its n8n id.
@@ -164,6 +189,11 @@ impl FakeN8n {
         let mut data = self.data.lock().unwrap();
         data.faults
             .push((path_prefix.to_string(), faults.into_iter().collect()));
+    }
+
+    /// Drops every fault not yet consumed.
+    pub fn clear_faults(&self) {
+        self.data.lock().unwrap().faults.clear();
     }
 
     /// After `requests` more answered requests the instance goes away.

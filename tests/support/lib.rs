@@ -1,4 +1,4 @@
-//! The test harness: one throwaway PostgreSQL cluster per test binary, and for each test a
+//! The harness of FlowPulse's cross-part tests and benchmarks: one throwaway PostgreSQL cluster per test binary, and for each test a
 //! fresh database (a copy of a migrated template) with its own PostgREST in front of it.
 //! Every service is a supervised child process: it stops when its handle drops and dies with
 //! the test binary, whatever happens.
