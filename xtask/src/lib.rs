@@ -2,6 +2,7 @@
 //! integration tests start the very same parts (Postgres, PostgREST, workerd, the app) with it.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod cron;
 pub mod dev;

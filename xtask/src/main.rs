@@ -22,6 +22,11 @@ enum Task {
     },
     /// Build and run the whole local stack until Ctrl-C.
     Dev,
+    /// Measure a speed goal and print it as a ratio (`sync`).
+    Bench {
+        /// Which benchmark: `sync`.
+        which: String,
+    },
     /// Install what is missing, build, and run every test.
     Test {
         /// Passed to each `cargo test` after `--` (e.g. a test-name filter).
@@ -49,6 +54,7 @@ fn main() -> Result<()> {
             let cfg = StackConfig::load(&repo)?;
             tokio::runtime::Runtime::new()?.block_on(xtask::dev::run(&cfg))
         }
+        Task::Bench { which } => xtask::bench::run(&repo, &config::cache_dir(), &which),
         Task::Test { extra } => xtask::test_cmd::run(&repo, &config::cache_dir(), &extra),
     }
 }
