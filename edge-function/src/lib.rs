@@ -1,13 +1,38 @@
-//! The `workflow-sync` edge function.
+//! The `workflow-sync` edge function (design §3 and §4).
+//!
+//! A Cloudflare Worker (`worker` crate) whose logic is ordinary async Rust, so the same code
+//! runs natively for tests:
+//!
+//! - [`http::handle`] — the whole HTTP surface over plain [`http::HttpRequest`] /
+//!   [`http::HttpResponse`] values (routing, auth, body checks, CORS, error mapping);
+//!   [`http::route`] and [`http::gate`] are its pure parts.
+//! - [`engine::run_action`] — verify a token and run one [`SyncRequest`], as HTTP would;
+//!   [`engine::run_authenticated`] for an already verified caller, returning the
+//!   [`engine::RunReport`]; [`engine::run_scheduled`] — the cron jobs.
+//! - [`config::WorkerConfig`] — the bindings, parsed.
+//! - [`n8n_client::N8nClient`] and [`store::Store`] — the two HTTP clients.
+//!
+//! Only `glue` (the `#[event]` entry points) is wasm-only.
+//!
+//! [`SyncRequest`]: flowpulse_core::contract::SyncRequest
 
-use worker::{event, Context, Env, Request, Response, Result, Router};
+pub mod auth;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod n8n_client;
+pub mod openapi;
+pub mod runtime;
+pub mod store;
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Router::new()
-        .get("/functions/v1/workflow-sync/health", |_, _| {
-            Response::from_json(&serde_json::json!({"status": "ok", "service": "workflow-sync"}))
-        })
-        .run(req, env)
-        .await
-}
+#[cfg(target_arch = "wasm32")]
+mod glue;
+
+#[cfg(test)]
+mod testing;
+
+pub use config::WorkerConfig;
+pub use engine::{run_action, run_authenticated, run_scheduled, RunReport, Trigger};
+pub use error::EdgeError;
+pub use http::{handle, HttpRequest, HttpResponse};

@@ -6,3 +6,4 @@ mod migrations;
 mod real_n8n_e2e;
 mod rls;
 mod sync_engine;
+mod worker_http;

@@ -255,9 +255,8 @@ async fn a_wrong_api_key_fails_that_provider_with_a_clear_error_and_others_still
         .find(|r| r.provider_id == s.provider)
         .expect("result for the broken provider");
     let message = failed.error.clone().unwrap_or_default();
-    assert!(
-        message.contains("fake n8n") && message.to_lowercase().contains("api key"),
-        "names it and says what to check: {message}"
+    assert_eq!(failed.provider, "fake n8n", "the result names the instance");
+    assert!(message.contains(&s.fake.url) && message.to_lowercase().contains("api key"), "says what to check: {message}");
     );
     let fine = reply
         .results

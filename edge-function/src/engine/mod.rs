@@ -1,0 +1,426 @@
+//! The sync engine (design §4): for each provider, a `sync_logs` row, workflows, then
+//! executions, each provider isolated from the others and the whole run under a time budget.
+//!
+//! Runs natively and in workerd alike; the HTTP layer and the cron handler are thin wrappers
+//! around [`run_authenticated`].
+
+mod cleanup;
+mod executions;
+mod progress;
+mod workflows;
+
+use std::future::Future;
+
+use flowpulse_core::contract::{CleanupReport, ProviderResult, SyncRequest, SyncResponse};
+use flowpulse_core::rows::{
+    Provider, ProviderStatus, SyncLogFinish, SyncLogInsert, SyncStatus, SyncType,
+};
+use futures::stream::{self, StreamExt};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::{verify_token, Authenticated, Caller};
+use crate::config::WorkerConfig;
+use crate::error::EdgeError;
+use crate::n8n_client::N8nClient;
+use crate::runtime::{self, Deadline};
+use crate::store::{Store, WorkflowRef};
+pub(crate) use progress::Progress;
+
+/// The cron expression (see `wrangler.toml`) whose runs also do `cleanup_workflows`; every
+/// cron run does a scheduled `sync_all_workflows`.
+pub const CLEANUP_CRON: &str = "17 3 * * *";
+
+/// What started a run: decides the `sync_type` of sync logs and is recorded in their details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// An HTTP request (user, admin curl): `sync_type = manual`.
+    Http,
+    /// The cron trigger: `sync_type = scheduled`.
+    Cron,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Cron => "cron",
+        }
+    }
+}
+
+/// A finished run: the reply, plus the providers whose n8n could not be reached at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    /// The reply body (`ok` is false if any provider did not end `success`).
+    pub response: SyncResponse,
+    /// For each provider whose n8n never answered (unreachable or timed out), the message
+    /// naming it.
+    pub unreachable: Vec<String>,
+}
+
+impl RunReport {
+    /// The HTTP outcome of a run.
+    ///
+    /// Choice: the reply is 502 `n8n_unreachable` only when EVERY provider the request
+    /// covered had an unreachable n8n (the message names each). When only some failed, the
+    /// reply is 200 with `ok: false` and the failing providers' `status`/`error`, so the
+    /// caller still gets the results and `sync_log_ids` of the providers that synced. A run
+    /// over zero providers is a 200 with no results.
+    pub fn into_response(self) -> Result<SyncResponse, EdgeError> {
+        let covered = self.response.results.len();
+        if covered > 0 && self.unreachable.len() == covered {
+            Err(EdgeError::N8nUnreachable(self.unreachable))
+        } else {
+            Ok(self.response)
+        }
+    }
+}
+
+/// Verifies `token` exactly like the HTTP layer does, then runs `request` as an HTTP-started
+/// run and applies [`RunReport::into_response`]. The native entry point for tests.
+pub async fn run_action(
+    config: &WorkerConfig,
+    token: &str,
+    request: SyncRequest,
+) -> Result<SyncResponse, EdgeError> {
+    let auth = verify_token(&config.jwt_secret, token)?;
+    run_authenticated(config, &auth, request, Trigger::Http)
+        .await?
+        .into_response()
+}
+
+/// Runs `request` for an already verified caller.
+///
+/// Errors are request-level only (provider or workflow not found, PostgREST failing before
+/// any provider ran); a provider's failure is inside the report.
+pub async fn run_authenticated(
+    config: &WorkerConfig,
+    auth: &Authenticated,
+    request: SyncRequest,
+    trigger: Trigger,
+) -> Result<RunReport, EdgeError> {
+    let store = Store::new(
+        &config.postgrest_url,
+        &config.postgrest_api_key,
+        &auth.token,
+    )?;
+    let ctx = Ctx::new(config, store, trigger, request.action());
+    match request {
+        SyncRequest::SyncAllWorkflows { provider_id } => {
+            let providers = ctx.store.providers(provider_id).await?;
+            if let (Some(id), true) = (provider_id, providers.is_empty()) {
+                return Err(EdgeError::NotFound(format!(
+                    "provider {id} does not exist or is not yours"
+                )));
+            }
+            let sync_type = match trigger {
+                Trigger::Http => SyncType::Manual,
+                Trigger::Cron => SyncType::Scheduled,
+            };
+            let outcomes = ctx
+                .for_each_provider(&providers, |provider| {
+                    ctx.sync_provider(provider, sync_type, None)
+                })
+                .await;
+            Ok(ctx.report(outcomes, None))
+        }
+        SyncRequest::SyncWorkflow { workflow_id } => {
+            let not_found = || {
+                EdgeError::NotFound(format!(
+                    "workflow {workflow_id} does not exist or is not yours"
+                ))
+            };
+            let workflow = ctx
+                .store
+                .workflow(workflow_id)
+                .await?
+                .ok_or_else(not_found)?;
+            let provider = ctx
+                .store
+                .providers(Some(workflow.provider_id))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(not_found)?;
+            let outcome = ctx
+                .sync_provider(&provider, SyncType::Workflow, Some(&workflow))
+                .await;
+            Ok(ctx.report(vec![outcome], None))
+        }
+        SyncRequest::CleanupWorkflows { dry_run } => {
+            // Users get a preview unless they ask otherwise; cron and admins act.
+            let dry_run = dry_run.unwrap_or(matches!(auth.caller, Caller::User { .. }));
+            cleanup::run(&ctx, dry_run).await
+        }
+    }
+}
+
+/// One job of a cron run and how it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledJob {
+    /// The action run.
+    pub action: &'static str,
+    /// Its outcome.
+    pub outcome: Result<SyncResponse, EdgeError>,
+}
+
+/// The cron handler's work, as `service_role` (the `SERVICE_ROLE_KEY` binding): on
+/// [`CLEANUP_CRON`] a `cleanup_workflows` with `dry_run: false`, then on every cron a
+/// `sync_all_workflows` with `sync_type = scheduled`.
+pub async fn run_scheduled(config: &WorkerConfig, cron: &str) -> Vec<ScheduledJob> {
+    let auth = match verify_token(&config.jwt_secret, &config.service_role_key) {
+        Ok(auth) if auth.caller == Caller::ServiceRole => auth,
+        Ok(_) | Err(_) => {
+            let error = EdgeError::Internal(
+                "SERVICE_ROLE_KEY is not a service_role token signed with JWT_SECRET".into(),
+            );
+            return vec![ScheduledJob {
+                action: "scheduled",
+                outcome: Err(error),
+            }];
+        }
+    };
+    let mut requests = Vec::new();
+    if cron.trim() == CLEANUP_CRON {
+        requests.push(SyncRequest::CleanupWorkflows {
+            dry_run: Some(false),
+        });
+    }
+    requests.push(SyncRequest::SyncAllWorkflows { provider_id: None });
+    let mut jobs = Vec::new();
+    for request in requests {
+        let action = request.action();
+        let outcome = run_authenticated(config, &auth, request, Trigger::Cron)
+            .await
+            .and_then(RunReport::into_response);
+        jobs.push(ScheduledJob { action, outcome });
+    }
+    jobs
+}
+
+/// How one provider's part of a run ended.
+pub(crate) struct ProviderOutcome {
+    result: ProviderResult,
+    sync_log_id: Option<Uuid>,
+    unreachable: Option<String>,
+}
+
+/// Shared state of one run.
+pub(crate) struct Ctx<'a> {
+    config: &'a WorkerConfig,
+    store: Store,
+    trigger: Trigger,
+    action: &'static str,
+    /// When work must stop; a reserve after it is left for closing sync logs.
+    deadline: Deadline,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(config: &'a WorkerConfig, store: Store, trigger: Trigger, action: &'static str) -> Self {
+        let budget = config.sync_time_budget;
+        let reserve = (budget / 5).min(std::time::Duration::from_secs(3));
+        Self {
+            config,
+            store,
+            trigger,
+            action,
+            deadline: Deadline::after(budget).minus(reserve),
+        }
+    }
+
+    /// Runs `run` for every provider, a few at a time, results in provider order.
+    ///
+    /// The futures are built up front and the stream holds only them (not the closure), so
+    /// the run stays `Send` natively: callers may `tokio::spawn` it.
+    async fn for_each_provider<'p, T, Fut>(
+        &self,
+        providers: &'p [Provider],
+        run: impl Fn(&'p Provider) -> Fut,
+    ) -> Vec<T>
+    where
+        Fut: Future<Output = T>,
+    {
+        let runs: Vec<Fut> = providers.iter().map(run).collect();
+        stream::iter(runs)
+            .buffered(self.config.provider_concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// An n8n client for a provider, or a message safe to show why not.
+    fn client(&self, provider: &Provider) -> Result<N8nClient, String> {
+        let api_key = self
+            .config
+            .key_ring
+            .decrypt(&provider.api_key_ciphertext)
+            .map_err(|error| {
+                runtime::log_error(&format!(
+                    "provider {}: cannot decrypt its API key: {error}",
+                    provider.id
+                ));
+                "the stored n8n API key cannot be decrypted; re-enter it (or check the \
+                 function's ENCRYPTION_KEY)"
+                    .to_string()
+            })?;
+        Ok(N8nClient::new(
+            &provider.base_url,
+            &api_key,
+            self.config.n8n_timeout,
+            self.config.retry,
+        )
+        .with_deadline(self.deadline))
+    }
+
+    /// Workflows then executions of one provider (or of one workflow of it).
+    async fn sync_provider(
+        &self,
+        provider: &Provider,
+        sync_type: SyncType,
+        workflow: Option<&WorkflowRef>,
+    ) -> ProviderOutcome {
+        let progress = Progress::new(provider.id);
+        let work = async {
+            let client = match self.client(provider) {
+                Ok(client) => client,
+                Err(message) => return progress.error(message),
+            };
+            let workflows_ok = match workflow {
+                None => workflows::sync_all(self, provider, &client, &progress).await,
+                Some(workflow) => {
+                    workflows::refresh_one(self, provider, &client, workflow, &progress).await
+                }
+            };
+            if !workflows_ok {
+                // Executions of workflows not yet stored would be linked to no workflow.
+                progress.detail("executions", json!("skipped: the workflow step failed"));
+                return;
+            }
+            let filter = workflow.map(|workflow| workflow.n8n_workflow_id.as_str());
+            executions::sync(self, provider, &client, filter, &progress).await;
+        };
+        self.supervise(provider, sync_type, &progress, work).await
+    }
+
+    /// Opens the provider's sync log, runs `work` within the deadline, closes the log and
+    /// records the provider's status.
+    async fn supervise(
+        &self,
+        provider: &Provider,
+        sync_type: SyncType,
+        progress: &Progress,
+        work: impl Future<Output = ()>,
+    ) -> ProviderOutcome {
+        let started = runtime::now();
+        let mut opening =
+            SyncLogInsert::running(provider.user_id, Some(provider.id), sync_type, started);
+        opening.details = json!({"action": self.action, "trigger": self.trigger.as_str()});
+        let sync_log_id = match self.store.open_sync_log(&opening).await {
+            Ok(id) => Some(id),
+            Err(error) => {
+                progress.store_error("open the sync log", &error);
+                None
+            }
+        };
+        if sync_log_id.is_some() {
+            let remaining = self.deadline.remaining();
+            if runtime::timeout(remaining, work).await.is_err() {
+                progress.error(format!(
+                    "the run's time budget ({} ms) ran out; the rest follows on the next run",
+                    self.config.sync_time_budget.as_millis()
+                ));
+            }
+        }
+        self.finish(provider, started, sync_log_id, progress).await
+    }
+
+    async fn finish(
+        &self,
+        provider: &Provider,
+        started: chrono::DateTime<chrono::Utc>,
+        sync_log_id: Option<Uuid>,
+        progress: &Progress,
+    ) -> ProviderOutcome {
+        let summary = progress.summary();
+        let finished = runtime::now();
+        if let Some(id) = sync_log_id {
+            let mut finish = SyncLogFinish::new(
+                summary.status,
+                started,
+                finished,
+                i64::try_from(summary.workflows).unwrap_or(i64::MAX),
+                i64::try_from(summary.executions).unwrap_or(i64::MAX),
+                summary.error.clone(),
+            );
+            finish.details = Value::Object(summary.details.clone());
+            if let Err(error) = self.store.finish_sync_log(id, &finish).await {
+                runtime::log_error(&format!(
+                    "provider {}: could not close sync log {id}: {error}",
+                    provider.id
+                ));
+            }
+        }
+        let provider_status = match summary.status {
+            SyncStatus::Success => ProviderStatus::Connected,
+            SyncStatus::Partial => ProviderStatus::Warning,
+            SyncStatus::Error | SyncStatus::Running => ProviderStatus::Error,
+        };
+        if let Err(error) = self
+            .store
+            .set_provider_status(
+                provider.id,
+                provider_status,
+                summary.error.as_deref(),
+                finished,
+            )
+            .await
+        {
+            runtime::log_error(&format!(
+                "provider {}: could not record its status: {error}",
+                provider.id
+            ));
+        }
+        ProviderOutcome {
+            result: ProviderResult {
+                provider_id: provider.id,
+                provider: provider.name.clone(),
+                status: summary.status,
+                workflows_synced: summary.workflows,
+                executions_synced: summary.executions,
+                duration_ms: u64::try_from((finished - started).num_milliseconds()).unwrap_or(0),
+                error: summary.error,
+            },
+            sync_log_id,
+            unreachable: summary.unreachable,
+        }
+    }
+
+    fn report(&self, outcomes: Vec<ProviderOutcome>, cleanup: Option<CleanupReport>) -> RunReport {
+        let ok = outcomes
+            .iter()
+            .all(|outcome| outcome.result.status == SyncStatus::Success);
+        let sync_log_ids = outcomes.iter().filter_map(|o| o.sync_log_id).collect();
+        let unreachable = outcomes
+            .iter()
+            .filter_map(|outcome| {
+                outcome
+                    .unreachable
+                    .as_ref()
+                    .map(|message| format!("{}: {message}", outcome.result.provider))
+            })
+            .collect();
+        RunReport {
+            response: SyncResponse {
+                ok,
+                action: self.action.to_string(),
+                results: outcomes.into_iter().map(|outcome| outcome.result).collect(),
+                sync_log_ids,
+                cleanup,
+            },
+            unreachable,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
