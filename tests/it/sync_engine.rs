@@ -256,7 +256,9 @@ async fn a_wrong_api_key_fails_that_provider_with_a_clear_error_and_others_still
         .expect("result for the broken provider");
     let message = failed.error.clone().unwrap_or_default();
     assert_eq!(failed.provider, "fake n8n", "the result names the instance");
-    assert!(message.contains(&s.fake.url) && message.to_lowercase().contains("api key"), "says what to check: {message}");
+    assert!(
+        message.contains(&s.fake.url) && message.to_lowercase().contains("api key"),
+        "says what to check: {message}"
     );
     let fine = reply
         .results
