@@ -22,6 +22,7 @@ pub fn dev_stack_twice(xtask_bin: &Path, repo: &Path) -> Result<(Duration, Durat
         run_once(xtask_bin, &data_dir, &ports).context("first start (empty data directory)")?;
     let second =
         run_once(xtask_bin, &data_dir, &ports).context("second start (reusing the data)")?;
+    refuses_a_busy_port(xtask_bin, &data_dir, &ports).context("start with the app's port taken")?;
     Ok((first, second))
 }
 
@@ -49,8 +50,20 @@ impl Ports {
     }
 }
 
-fn run_once(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Result<Duration> {
-    let started = Instant::now();
+/// With the app's port taken, the stack must not start and must say which setting moves it.
+fn refuses_a_busy_port(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Result<()> {
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", ports.app))?;
+    let output = dev_command(xtask_bin, data_dir, ports).stdout(Stdio::piped()).stderr(Stdio::piped()).output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    anyhow::ensure!(!output.status.success(), "`xtask dev` started although port {} was taken", ports.app);
+    anyhow::ensure!(
+        stderr.contains(&ports.app.to_string()) && stderr.contains("FLOWPULSE_APP_PORT"),
+        "the error names the port and its setting: {stderr}"
+    );
+    Ok(())
+}
+
+fn dev_command(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Command {
     let mut cmd = Command::new(xtask_bin);
     cmd.arg("dev")
         .env("FLOWPULSE_DATA_DIR", data_dir)
@@ -69,9 +82,14 @@ fn run_once(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Result<Duration
             "FLOWPULSE_ENCRYPTION_KEY",
             "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         )
-        .env("FLOWPULSE_DEMO_PASSWORD", "smoke-test-demo")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .env("FLOWPULSE_DEMO_PASSWORD", "smoke-test-demo");
+    cmd
+}
+
+fn run_once(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Result<Duration> {
+    let started = Instant::now();
+    let mut cmd = dev_command(xtask_bin, data_dir, ports);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let mut child = cmd.spawn().context("start `xtask dev`")?;
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = mpsc::channel();

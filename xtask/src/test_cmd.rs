@@ -4,10 +4,10 @@
 
 use crate::app;
 use crate::tools::{Extras, Tools};
-use crate::{process, worker};
-use anyhow::Result;
+use crate::worker;
+use anyhow::{Context, Result};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Environment variable: the built edge function (`index.js` + `index_bg.wasm`).
 pub const ENV_WORKER_BUILD: &str = "FLOWPULSE_TEST_WORKER_BUILD";
@@ -33,7 +33,8 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
     let xtask = std::env::current_exe()?;
     let (first, second) = crate::smoke::dev_stack_twice(&xtask, repo)?;
     println!("dev stack smoke test passed: first start {first:.1?}, second start {second:.1?}");
-    let cargo_test = |args: &[&str]| -> Result<()> {
+    let mut totals = Totals::default();
+    let mut cargo_test = |args: &[&str]| -> Result<()> {
         let mut cmd = Command::new("cargo");
         cmd.arg("test").args(args).current_dir(repo);
         if !extra.is_empty() {
@@ -43,7 +44,8 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
             .env(ENV_APP_BIN, &app_build.server_binary)
             .env(ENV_SITE_ROOT, &app_build.site_root)
             .env(ENV_XTASK_BIN, &xtask);
-        process::run_visible(&format!("cargo test {}", args.join(" ")), &mut cmd)
+        let result = run_counting(&mut cmd, &mut totals);
+        result.with_context(|| format!("cargo test {}", args.join(" ")))
     };
     cargo_test(&[
         "--package",
@@ -62,5 +64,62 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
         "--lib",
     ])?;
     cargo_test(&["--package", "flowpulse-tests"])?;
+    // One closing line for the whole run (CI reads the last line a runner prints).
+    println!("xtask test: {} passed, {} failed, {} ignored", totals.passed, totals.failed, totals.ignored);
     Ok(())
+}
+
+/// Test counts summed over every `cargo test` run.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Totals {
+    /// Adds the counts of a libtest summary line (`test result: ok. 3 passed; 0 failed; ...`).
+    fn add_summary_line(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("test result: ") else { return };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(number)) = (words.next(), words.next()) else { continue };
+            let Ok(n) = number.parse::<u64>() else { continue };
+            match label {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cmd`, echoing its output, and adds its libtest summaries to `totals`.
+fn run_counting(cmd: &mut Command, totals: &mut Totals) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        totals.add_summary_line(&line);
+    }
+    let status = child.wait()?;
+    anyhow::ensure!(status.success(), "failed ({status})");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lines_are_added_up() {
+        let mut totals = Totals::default();
+        totals.add_summary_line("test result: ok. 65 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        totals.add_summary_line("test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out");
+        totals.add_summary_line("running 3 tests");
+        assert_eq!(totals, Totals { passed: 68, failed: 2, ignored: 1 });
+    }
 }
