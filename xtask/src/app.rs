@@ -63,6 +63,7 @@ pub fn build(repo: &Path, tools: &Tools, profile: Profile) -> Result<AppBuild> {
         .join("wasm32-unknown-unknown")
         .join(wasm_dir)
         .join("flowpulse_app.wasm");
+    let bound = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
     let mut bindgen = Command::new(&tools.wasm_bindgen);
     bindgen.args([
         "--target",
@@ -76,7 +77,9 @@ pub fn build(repo: &Path, tools: &Tools, profile: Profile) -> Result<AppBuild> {
     if profile == Profile::Release {
         bindgen.args(["--remove-name-section", "--remove-producers-section"]);
     }
-    process::run("wasm-bindgen (app)", &mut bindgen)?;
+    if !crate::freshness::is_fresh(&bound, &[&wasm]) {
+        process::run("wasm-bindgen (app)", &mut bindgen)?;
+    }
     std::fs::copy(
         repo.join("style/main.css"),
         pkg.join(format!("{OUTPUT_NAME}.css")),

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod config;
 pub mod cron;
 pub mod dev;
+pub mod freshness;
 pub mod jwt;
 pub mod migrate;
 pub mod n8n;

@@ -53,9 +53,16 @@ impl Ports {
 /// With the app's port taken, the stack must not start and must say which setting moves it.
 fn refuses_a_busy_port(xtask_bin: &Path, data_dir: &Path, ports: &Ports) -> Result<()> {
     let _squatter = std::net::TcpListener::bind(("127.0.0.1", ports.app))?;
-    let output = dev_command(xtask_bin, data_dir, ports).stdout(Stdio::piped()).stderr(Stdio::piped()).output()?;
+    let output = dev_command(xtask_bin, data_dir, ports)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()?;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    anyhow::ensure!(!output.status.success(), "`xtask dev` started although port {} was taken", ports.app);
+    anyhow::ensure!(
+        !output.status.success(),
+        "`xtask dev` started although port {} was taken",
+        ports.app
+    );
     anyhow::ensure!(
         stderr.contains(&ports.app.to_string()) && stderr.contains("FLOWPULSE_APP_PORT"),
         "the error names the port and its setting: {stderr}"

@@ -65,7 +65,10 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
     ])?;
     cargo_test(&["--package", "flowpulse-tests"])?;
     // One closing line for the whole run (CI reads the last line a runner prints).
-    println!("xtask test: {} passed, {} failed, {} ignored", totals.passed, totals.failed, totals.ignored);
+    println!(
+        "xtask test: {} passed, {} failed, {} ignored",
+        totals.passed, totals.failed, totals.ignored
+    );
     Ok(())
 }
 
@@ -80,11 +83,17 @@ struct Totals {
 impl Totals {
     /// Adds the counts of a libtest summary line (`test result: ok. 3 passed; 0 failed; ...`).
     fn add_summary_line(&mut self, line: &str) {
-        let Some(rest) = line.strip_prefix("test result: ") else { return };
+        let Some(rest) = line.strip_prefix("test result: ") else {
+            return;
+        };
         for part in rest.split(';') {
             let mut words = part.split_whitespace().rev();
-            let (Some(label), Some(number)) = (words.next(), words.next()) else { continue };
-            let Ok(n) = number.parse::<u64>() else { continue };
+            let (Some(label), Some(number)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = number.parse::<u64>() else {
+                continue;
+            };
             match label {
                 "passed" => self.passed += n,
                 "failed" => self.failed += n,
@@ -118,8 +127,17 @@ mod tests {
     fn summary_lines_are_added_up() {
         let mut totals = Totals::default();
         totals.add_summary_line("test result: ok. 65 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s");
-        totals.add_summary_line("test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out");
+        totals.add_summary_line(
+            "test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out",
+        );
         totals.add_summary_line("running 3 tests");
-        assert_eq!(totals, Totals { passed: 68, failed: 2, ignored: 1 });
+        assert_eq!(
+            totals,
+            Totals {
+                passed: 68,
+                failed: 2,
+                ignored: 1
+            }
+        );
     }
 }

@@ -12,6 +12,23 @@ use std::time::Duration;
 /// Builds `edge-function/` into `edge-function/build/` (`index.js` + `index_bg.wasm`).
 pub fn build(repo: &Path, tools: &Tools) -> Result<PathBuf> {
     let crate_dir = repo.join("edge-function");
+    let build = crate_dir.join("build");
+    // worker-build re-runs bindgen and the bundler even when nothing changed; its only local
+    // inputs are these (registry crates change only through Cargo.lock).
+    let inputs = [
+        crate_dir.join("src"),
+        crate_dir.join("Cargo.toml"),
+        repo.join("core/src"),
+        repo.join("core/Cargo.toml"),
+        repo.join("Cargo.toml"),
+        repo.join("Cargo.lock"),
+    ];
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    if crate::freshness::is_fresh(&build.join("index_bg.wasm"), &inputs)
+        && build.join("index.js").exists()
+    {
+        return Ok(build);
+    }
     let mut cmd = Command::new(&tools.worker_build);
     cmd.arg("--release")
         .current_dir(&crate_dir)
@@ -23,7 +40,6 @@ pub fn build(repo: &Path, tools: &Tools) -> Result<PathBuf> {
             path_with(tools.wasm_bindgen.parent().expect("bin dir")),
         );
     process::run_visible("worker-build (edge-function)", &mut cmd)?;
-    let build = crate_dir.join("build");
     anyhow::ensure!(
         build.join("index.js").exists(),
         "worker-build wrote no build/index.js"
