@@ -161,7 +161,10 @@ pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, Str
 /// until Ctrl-C/SIGTERM (Ok) or a service dies (Err).
 async fn supervise(services: &mut [Service], crons: &[String], cron_hook: &str) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // Signal streams made once: a signal arriving between two turns of the loop is kept.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let http = reqwest::Client::new();
     loop {
         let next = crate::cron::next_firing(crons, chrono::Utc::now())?;
@@ -170,7 +173,7 @@ async fn supervise(services: &mut [Service], crons: &[String], cron_hook: &str) 
             .map(|(at, _)| (*at - chrono::Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(Duration::from_secs(3600));
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
             _ = tokio::time::sleep(until_next), if next.is_some() => {
                 let (_, expression) = next.expect("guarded");

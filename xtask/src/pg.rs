@@ -94,7 +94,8 @@ impl PgCluster {
                 "full_page_writes=off",
             ]);
         }
-        let mut server = process::spawn("postgres", cmd, Some(log), run_as)?;
+        let mut server =
+            process::spawn("postgres", cmd, Some(log), run_as)?.with_stop_signal(libc::SIGINT);
         let cluster_password = password.to_string();
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {

@@ -49,11 +49,12 @@ impl RunAs {
     }
 }
 
-/// A running child; stopped (SIGINT, then SIGKILL) when dropped.
+/// A running child; stopped (its stop signal, then SIGKILL) when dropped.
 pub struct Service {
     name: String,
     child: Option<Child>,
     log: Option<PathBuf>,
+    stop_signal: libc::c_int,
 }
 
 type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
@@ -112,6 +113,7 @@ pub fn spawn(
         name: name.to_string(),
         child: Some(child),
         log: log.map(Path::to_path_buf),
+        stop_signal: libc::SIGTERM,
     })
 }
 
@@ -174,7 +176,14 @@ impl Service {
         format!("\n--- last lines of {} ---\n{tail}", path.display())
     }
 
-    /// SIGINT (a fast, clean shutdown for Postgres, workerd and node), SIGKILL after `grace`.
+    /// Stops with `signal` instead of SIGTERM (PostgreSQL: SIGINT is its fast shutdown, where
+    /// SIGTERM would wait for every client to disconnect).
+    pub fn with_stop_signal(mut self, signal: libc::c_int) -> Self {
+        self.stop_signal = signal;
+        self
+    }
+
+    /// The stop signal (SIGTERM unless set), then SIGKILL after `grace`.
     pub fn stop(&mut self, grace: Duration) {
         let Some(mut child) = self.child.take() else {
             return;
@@ -183,7 +192,7 @@ impl Service {
             return;
         }
         // SAFETY: kill with a pid we own.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        unsafe { libc::kill(child.id() as libc::pid_t, self.stop_signal) };
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
