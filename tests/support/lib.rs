@@ -3,6 +3,8 @@
 //! Every service is a supervised child process: it stops when its handle drops and dies with
 //! the test binary, whatever happens.
 
+pub mod app;
+pub mod browser;
 pub mod fake_n8n;
 pub mod postgrest;
 pub mod real_n8n;

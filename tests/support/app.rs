@@ -1,0 +1,44 @@
+//! The app server as `cargo xtask dev` runs it, bound to a test stack and its worker.
+
+use super::worker::TestWorker;
+use super::{built_artifact, log_path, TestStack, JWT_SECRET};
+use xtask::process::{self, Service};
+
+/// A running app server.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    _server: Service,
+}
+
+impl TestStack {
+    /// Starts the built app against this stack's PostgREST and database and `worker`.
+    pub async fn spawn_app(&self, worker: &TestWorker) -> TestApp {
+        let build = xtask::app::AppBuild {
+            server_binary: built_artifact(xtask::test_cmd::ENV_APP_BIN),
+            site_root: built_artifact(xtask::test_cmd::ENV_SITE_ROOT),
+        };
+        let port = process::free_port().unwrap();
+        let functions_url = worker.url.trim_end_matches("/workflow-sync").to_string();
+        let env = vec![
+            ("FLOWPULSE_POSTGREST_URL", self.postgrest_url.clone()),
+            ("FLOWPULSE_ANON_KEY", self.anon_key.clone()),
+            ("FLOWPULSE_JWT_SECRET", JWT_SECRET.to_string()),
+            ("FLOWPULSE_ENCRYPTION_KEY", self.encryption_key.clone()),
+            ("FLOWPULSE_FUNCTIONS_URL", functions_url),
+            ("FLOWPULSE_DATABASE_URL", self.database_url()),
+        ];
+        let server = xtask::app::start(
+            &build,
+            port,
+            &env,
+            &log_path(&format!("app-{}", self.database)),
+        )
+        .await
+        .expect("app starts");
+        TestApp {
+            url: format!("http://127.0.0.1:{port}"),
+            _server: server,
+        }
+    }
+}
