@@ -27,6 +27,8 @@ pub struct StackConfig {
     pub cron_port: u16,
     /// `FLOWPULSE_APP_PORT` (default 3000): the Leptos app.
     pub app_port: u16,
+    /// `FLOWPULSE_N8N_PORT` (default 5678): the demo n8n (`cargo xtask dev --demo`).
+    pub n8n_port: u16,
     /// `FLOWPULSE_DB_PASSWORD` (generated): password of `postgres` and `authenticator`.
     pub db_password: String,
     /// `FLOWPULSE_JWT_SECRET` (generated, ≥ 32 chars): HS256 secret shared by PostgREST, the
@@ -108,6 +110,7 @@ impl StackConfig {
             worker_port: port("FLOWPULSE_WORKER_PORT", 8787)?,
             cron_port: port("FLOWPULSE_CRON_PORT", 8788)?,
             app_port: port("FLOWPULSE_APP_PORT", 3000)?,
+            n8n_port: port("FLOWPULSE_N8N_PORT", 5678)?,
             db_password: required("FLOWPULSE_DB_PASSWORD")?,
             jwt_secret,
             anon_key,

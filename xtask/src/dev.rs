@@ -14,7 +14,7 @@ pub const DATABASE: &str = "flowpulse";
 
 /// Builds everything, starts every service, prints where they are, waits for Ctrl-C (or a
 /// service dying) and stops them all.
-pub async fn run(cfg: &StackConfig) -> Result<()> {
+pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
     let started = Instant::now();
     for (port, what, setting) in [
         (cfg.pg_port, "PostgreSQL", "FLOWPULSE_PG_PORT"),
@@ -59,7 +59,11 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
         println!("migrated: {file}");
     }
     let client = pg.connect(DATABASE).await?;
-    stack::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
+    let demo_user = stack::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
+    let demo_n8n = match demo {
+        true => Some(crate::demo::start(cfg, &client, demo_user).await?),
+        false => None,
+    };
 
     let postgrest = postgrest::start(postgrest::PostgrestSettings {
         binary: &tools.postrust,
@@ -97,6 +101,23 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
         &logs.join("app.log"),
     )
     .await?;
+    let mut services: Vec<Service> = vec![app, workerd, postgrest];
+    let mut demo_line = String::new();
+    if let Some(demo) = demo_n8n {
+        let traffic = demo.traffic(
+            format!("{functions_url}/workflow-sync"),
+            cfg.service_role_key.clone(),
+        );
+        tokio::spawn(traffic.run());
+        demo_line = format!(
+            "\n  demo n8n         {} (owner {} / {}), instance \"{}\" in the demo account",
+            demo.base_url,
+            crate::n8n::OWNER_EMAIL,
+            crate::n8n::OWNER_PASSWORD,
+            crate::demo::PROVIDER_NAME
+        );
+        services.push(demo.service);
+    }
 
     println!(
         "\nFlowPulse is up (started in {:.1?}):\n\
@@ -106,7 +127,7 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
          \x20 cron hook        http://127.0.0.1:{}/__scheduled?cron=*/15+*+*+*+*\n\
          \x20 PostgREST        {}\n\
          \x20 PostgreSQL       postgres://postgres:<FLOWPULSE_DB_PASSWORD>@127.0.0.1:{}/{DATABASE}\n\
-         \x20 logs             {}\n\
+         \x20 logs             {}{demo_line}\n\
          Press Ctrl-C to stop.",
         started.elapsed(),
         cfg.demo_email,
@@ -116,8 +137,7 @@ pub async fn run(cfg: &StackConfig) -> Result<()> {
         cfg.pg_port,
         logs.display(),
     );
-    // Reverse start order: clients before the servers they use.
-    let mut services: Vec<Service> = vec![app, workerd, postgrest];
+    // `services` is in reverse start order: clients stop before the servers they use.
     let crons = crate::cron::schedules(&cfg.repo.join("edge-function/wrangler.toml"))?;
     let cron_hook = format!("http://127.0.0.1:{}/__scheduled", cfg.cron_port);
     let outcome = supervise(&mut services, &crons, &cron_hook).await;

@@ -21,7 +21,12 @@ enum Task {
         for_tests: bool,
     },
     /// Build and run the whole local stack until Ctrl-C.
-    Dev,
+    Dev {
+        /// Also start a real n8n with sample workflows, added to the demo account, with live
+        /// traffic (first run installs n8n: ~15 minutes).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Measure a speed goal and print it as a ratio (`sync`).
     Bench {
         /// Which benchmark: `sync`.
@@ -50,9 +55,9 @@ fn main() -> Result<()> {
             println!("setup: everything is installed");
             Ok(())
         }
-        Task::Dev => {
+        Task::Dev { demo } => {
             let cfg = StackConfig::load(&repo)?;
-            tokio::runtime::Runtime::new()?.block_on(xtask::dev::run(&cfg))
+            tokio::runtime::Runtime::new()?.block_on(xtask::dev::run(&cfg, demo))
         }
         Task::Bench { which } => xtask::bench::run(&repo, &config::cache_dir(), &which),
         Task::Test { extra } => xtask::test_cmd::run(&repo, &config::cache_dir(), &extra),
