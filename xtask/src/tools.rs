@@ -2,7 +2,7 @@
 //! versions, into caches that survive between runs and checkouts:
 //! - Rust tools into `FLOWPULSE_CACHE_DIR/tools/<crate>-<version>/` (the version is in the
 //!   path, so "present" means "present at the right version");
-//! - npm tools (`workerd`, `esbuild`, `playwright-core`) into the project's `node_modules/`
+//! - npm tools (`workerd`, `esbuild`) into the project's `node_modules/`
 //!   from `package-lock.json`, re-installed only when the lock file changes;
 //! - Debian packages (`postgresql`, `chromium`) with apt when absent.
 
