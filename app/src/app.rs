@@ -1,9 +1,17 @@
-//! The HTML shell and the router.
+//! The HTML shell, the top bar and the router.
 
-use crate::pages::home::HomePage;
+use crate::api::auth::{current_user, SignOut};
+use crate::live::provide_live_updates;
+use crate::pages::{
+    dashboard::DashboardPage,
+    executions::ExecutionsPage,
+    providers::ProvidersPage,
+    sign_in::{SignInPage, SignUpPage},
+    sync_logs::SyncLogsPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::StaticSegment;
 
 /// The document around the app, rendered on the server only.
@@ -26,22 +34,86 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Loads `path` as a full page, so the server renders it with the current session.
+pub fn load_page(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let user = Resource::new(|| (), |_| current_user());
+    let signed_in = Signal::derive(move || matches!(user.get(), Some(Ok(Some(_)))));
+    provide_live_updates(signed_in);
     view! {
         <Stylesheet id="flowpulse" href="/pkg/flowpulse.css" />
         <Title text="FlowPulse" />
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
-                <a class="brand" href="/">"FlowPulse"</a>
+                <a class="brand" href="/" data-testid="nav-brand">
+                    <img src="/favicon.svg" alt="" width="22" height="22" />
+                    "FlowPulse"
+                </a>
+                <Transition fallback=|| ()>
+                    {move || {
+                        user.get()
+                            .and_then(Result::ok)
+                            .flatten()
+                            .map(|user| view! { <SignedInNav email=user.email /> })
+                    }}
+                </Transition>
             </header>
-            <main class="page">
-                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=HomePage />
+            <main class="page" id="main">
+                <Routes fallback=|| {
+                    view! {
+                        <section class="card empty">
+                            <h1>"Page not found"</h1>
+                            <p>
+                                "Nothing lives at this address. " <a href="/">"Go to the dashboard"</a>
+                            </p>
+                        </section>
+                    }
+                }>
+                    <Route path=StaticSegment("") view=DashboardPage />
+                    <Route path=StaticSegment("providers") view=ProvidersPage />
+                    <Route path=StaticSegment("executions") view=ExecutionsPage />
+                    <Route path=StaticSegment("sync-logs") view=SyncLogsPage />
+                    <Route path=StaticSegment("sign-in") view=SignInPage />
+                    <Route path=StaticSegment("sign-up") view=SignUpPage />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Navigation and the account menu of a signed-in user.
+#[component]
+fn SignedInNav(email: String) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(path)) = sign_out.value().get() {
+            load_page(&path);
+        }
+    });
+    view! {
+        <nav class="main-nav" aria-label="Main">
+            <A href="/" exact=true attr:data-testid="nav-dashboard">"Dashboard"</A>
+            <A href="/providers" attr:data-testid="nav-providers">"Instances"</A>
+            <A href="/executions" attr:data-testid="nav-executions">"Executions"</A>
+            <A href="/sync-logs" attr:data-testid="nav-sync-logs">"Sync logs"</A>
+        </nav>
+        <div class="account">
+            <span class="muted account-email" data-testid="account-email">{email}</span>
+            <ActionForm action=sign_out>
+                <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
+            </ActionForm>
+        </div>
     }
 }

@@ -1,9 +1,19 @@
 //! The FlowPulse web app. Compiled twice: with `ssr` into the axum server binary, and with
 //! `hydrate` into the wasm bundle that makes the server-rendered page interactive.
 
+// Leptos views are deeply nested types; the default limit is too low for whole pages.
+#![recursion_limit = "256"]
+
+pub mod api;
 pub mod app;
+pub mod chart;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod live;
+pub mod model;
 pub mod pages;
-pub mod status;
+pub mod validation;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,5 +1,6 @@
-//! Health of the parts the app depends on, shown on the home page.
+//! Health of the parts the app depends on, shown on the sync-log page.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,11 +11,13 @@ pub struct HealthReport {
     pub database: bool,
     /// The `workflow-sync` edge function's health URL answered.
     pub edge_function: bool,
+    /// The realtime hub is listening to the database.
+    pub realtime: bool,
 }
 
 /// Checks the database API and the edge function from the server.
 #[server]
-pub async fn check_services() -> Result<HealthReport, ServerFnError> {
-    let config = expect_context::<std::sync::Arc<crate::server::config::AppConfig>>();
-    Ok(crate::server::health::check(&config).await)
+pub async fn check_services() -> Result<HealthReport, AppError> {
+    let state = crate::server::request::state()?;
+    Ok(crate::server::health::check(&state).await)
 }

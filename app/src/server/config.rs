@@ -15,6 +15,10 @@ pub struct AppConfig {
     pub encryption_key: String,
     /// `FLOWPULSE_FUNCTIONS_URL`: base URL of the edge functions (`.../functions/v1`).
     pub functions_url: String,
+    /// `FLOWPULSE_DATABASE_URL`: a direct Postgres URL (contains a password). Used ONLY by the
+    /// built-in accounts (`auth.users`) and the realtime hub's `LISTEN`; every data read or
+    /// write goes through PostgREST with the user's JWT so row-level security applies.
+    pub database_url: String,
 }
 
 impl AppConfig {
@@ -31,6 +35,7 @@ impl AppConfig {
             functions_url: var("FLOWPULSE_FUNCTIONS_URL")?
                 .trim_end_matches('/')
                 .to_string(),
+            database_url: var("FLOWPULSE_DATABASE_URL")?,
         })
     }
 }

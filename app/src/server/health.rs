@@ -1,26 +1,28 @@
-//! Reachability checks of PostgREST and the edge function.
+//! Reachability checks of PostgREST, the edge function and the realtime connection.
 
-use super::config::AppConfig;
-use crate::status::HealthReport;
+use super::state::ServerState;
+use crate::api::status::HealthReport;
 use std::time::Duration;
 
-/// Both checks run at once, each bounded by a short timeout so the page never hangs.
-pub async fn check(config: &AppConfig) -> HealthReport {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .expect("client");
+/// Both HTTP checks run at once, each bounded by a short timeout so the page never hangs.
+pub async fn check(state: &ServerState) -> HealthReport {
+    let config = &state.config;
     // PostgREST's root answers with the OpenAPI description when the database is reachable.
-    let database = client
+    let database = state
+        .http
         .get(config.postgrest_url.clone())
         .header("apikey", &config.anon_key)
+        .timeout(Duration::from_secs(3))
         .send();
-    let edge = client
+    let edge = state
+        .http
         .get(format!("{}/workflow-sync/health", config.functions_url))
+        .timeout(Duration::from_secs(3))
         .send();
     let (database, edge) = tokio::join!(database, edge);
     HealthReport {
-        database: database.map(|r| r.status().is_success()).unwrap_or(false),
-        edge_function: edge.map(|r| r.status().is_success()).unwrap_or(false),
+        database: database.is_ok_and(|r| r.status().is_success()),
+        edge_function: edge.is_ok_and(|r| r.status().is_success()),
+        realtime: state.hub.is_listening(),
     }
 }

@@ -1,4 +1,16 @@
-//! Server-only code: configuration, the HTTP router, calls to the backing services.
+//! Server-only code: configuration, sessions and accounts, the PostgREST and edge-function
+//! clients, the realtime hub and the HTTP plumbing around the Leptos routes.
 
+pub mod auth;
 pub mod config;
+pub mod edge;
+pub mod errors;
+pub mod events;
 pub mod health;
+pub mod middleware;
+pub mod n8n_check;
+pub mod postgrest;
+pub mod realtime;
+pub mod request;
+pub mod session;
+pub mod state;

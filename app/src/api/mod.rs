@@ -1,0 +1,8 @@
+//! Server functions: the browser's only way to data. Each checks the session and reads or
+//! writes through PostgREST with the user's token (see `crate::server::postgrest`).
+
+pub mod auth;
+pub mod dashboard;
+pub mod history;
+pub mod providers;
+pub mod status;

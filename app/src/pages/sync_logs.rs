@@ -1,0 +1,144 @@
+//! `/sync-logs`: recent sync runs and their 24-hour statistics.
+
+use crate::api::history::load_sync_logs;
+use crate::api::status::check_services;
+use crate::components::{
+    sync_status_name, sync_type_name, Badge, ErrorNotice, Loading, RelativeTime,
+};
+use crate::format;
+use crate::live::use_live;
+use crate::pages::dashboard::InstancePicker;
+use crate::pages::query::{use_query_value, use_set_query};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// `/sync-logs`
+#[component]
+pub fn SyncLogsPage() -> impl IntoView {
+    let live = use_live();
+    let instance_param = use_query_value("instance");
+    let instance = Memo::new(move |_| instance_param.get().and_then(|id| id.parse::<Uuid>().ok()));
+    let sync_type = use_query_value("type");
+    let logs = Resource::new(
+        move || {
+            (
+                instance.get(),
+                sync_type.get(),
+                live.sync_logs.get(),
+                live.providers.get(),
+            )
+        },
+        |(instance, sync_type, ..)| load_sync_logs(instance, sync_type),
+    );
+    let set_query = use_set_query();
+    let set_type = set_query.clone();
+    view! {
+        <h1>"Sync logs"</h1>
+        <Transition fallback=|| view! { <Loading label="Loading sync runs…" /> }>
+            {move || logs.get().map(|result| match result {
+                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                Ok(page) => {
+                    let now = page.now;
+                    let set_instance = set_query.clone();
+                    let set_type = set_type.clone();
+                    view! {
+                        <div class="filters">
+                            <InstancePicker providers=page.providers selected=instance
+                                on_pick=Callback::new(move |id: Option<String>| set_instance(&[("instance", id)])) />
+                            <div class="field">
+                                <label for="sync-type-filter">"Type"</label>
+                                <select id="sync-type-filter" data-testid="sync-type-filter"
+                                    on:change=move |event| set_type(&[("type", Some(event_target_value(&event)))])>
+                                    <option value="" selected=move || sync_type.get().is_none()>"All types"</option>
+                                    {["manual", "scheduled", "cleanup", "workflow"].into_iter().map(|kind| view! {
+                                        <option value=kind selected=move || sync_type.get().as_deref() == Some(kind)>{kind}</option>
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                        </div>
+                        <section class="card" aria-labelledby="stats-title">
+                            <h2 id="stats-title">"Last 24 hours"</h2>
+                            {if page.stats.is_empty() {
+                                view! { <p class="empty" data-testid="sync-stats-empty">"No sync ran in the last 24 hours. Press Sync now on the dashboard, or wait for the scheduled sync."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="table-scroll"><table class="data" data-testid="sync-stats">
+                                        <thead><tr><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Runs"</th><th scope="col">"Success rate"</th><th scope="col">"Average duration"</th></tr></thead>
+                                        <tbody>
+                                            {page.stats.into_iter().map(|row| view! {
+                                                <tr data-testid="sync-stats-row">
+                                                    <th scope="row">{row.provider}</th>
+                                                    <td>{sync_type_name(row.sync_type)}</td>
+                                                    <td class="num">{row.runs}</td>
+                                                    <td class="num">{format::percent(row.success_rate)}</td>
+                                                    <td class="num">{row.avg_duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table></div>
+                                }.into_any()
+                            }}
+                        </section>
+                        <section class="card" aria-labelledby="runs-title">
+                            <h2 id="runs-title">"Recent runs"</h2>
+                            {if page.runs.is_empty() {
+                                view! { <p class="empty" data-testid="sync-runs-empty">"No sync runs yet. Press Sync now on the dashboard to run the first one."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="table-scroll"><table class="data" data-testid="sync-runs">
+                                        <thead><tr><th scope="col">"Started"</th><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th><th scope="col">"Workflows"</th><th scope="col">"Executions"</th><th scope="col">"Problem"</th></tr></thead>
+                                        <tbody>
+                                            {page.runs.into_iter().map(|run| view! {
+                                                <tr data-testid="sync-run-row" data-status=sync_status_name(run.status)>
+                                                    <td><RelativeTime at=Some(run.started_at) now /></td>
+                                                    <td>{run.provider}</td>
+                                                    <td>{sync_type_name(run.sync_type)}</td>
+                                                    <td><Badge status=sync_status_name(run.status) /></td>
+                                                    <td class="num">{run.duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
+                                                    <td class="num">{run.workflows_synced}</td>
+                                                    <td class="num">{run.executions_synced}</td>
+                                                    <td class="problem-cell">{run.error_message.unwrap_or_default()}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table></div>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+        <ServiceStatus />
+    }
+}
+
+/// Whether the services behind syncing answer: the first thing to look at when runs fail.
+#[component]
+fn ServiceStatus() -> impl IntoView {
+    let status = Resource::new(|| (), |_| check_services());
+    view! {
+        <section class="card" aria-labelledby="services-title">
+            <h2 id="services-title">"Services"</h2>
+            <Transition fallback=|| view! { <Loading label="Checking services…" /> }>
+                {move || status.get().map(|result| match result {
+                    Ok(s) => view! {
+                        <ul class="status-list">
+                            <li data-testid="status-database" class:ok=s.database class:down=!s.database>
+                                "Database API: " {if s.database { "up" } else { "down" }}
+                            </li>
+                            <li data-testid="status-edge" class:ok=s.edge_function class:down=!s.edge_function>
+                                "Sync function: " {if s.edge_function { "up" } else { "down" }}
+                            </li>
+                            <li data-testid="status-realtime" class:ok=s.realtime class:down=!s.realtime>
+                                "Live updates: " {if s.realtime { "up" } else { "down" }}
+                            </li>
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                })}
+            </Transition>
+            <button type="button" data-testid="recheck" on:click=move |_| status.refetch()>"Check again"</button>
+        </section>
+    }
+}

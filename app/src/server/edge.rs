@@ -1,0 +1,185 @@
+//! "Sync now": the same `POST {functions}/workflow-sync` a curl user makes, with the user's JWT.
+
+use super::errors;
+use super::session::Session;
+use super::state::ServerState;
+use crate::error::AppError;
+use crate::model::InstanceSyncResult;
+use flowpulse_core::contract::{ErrorBody, ProviderResult, SyncRequest, SyncResponse};
+use flowpulse_core::rows::SyncStatus;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A sync of many instances can take a while; the function has its own time budget below this.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Asks the edge function to sync every instance of the user, or only `provider_id`.
+pub async fn sync_all(
+    state: &ServerState,
+    session: &Session,
+    provider_id: Option<Uuid>,
+) -> Result<SyncResponse, AppError> {
+    let url = format!("{}/workflow-sync", state.config.functions_url);
+    let response = state
+        .http
+        .post(&url)
+        .bearer_auth(&session.token)
+        .header("apikey", &state.config.anon_key)
+        .timeout(SYNC_TIMEOUT)
+        .json(&SyncRequest::SyncAllWorkflows { provider_id })
+        .send()
+        .await
+        .map_err(|error| {
+            errors::upstream(
+                "sync function unreachable",
+                error,
+                "The sync function is not answering. Try again in a minute.",
+            )
+        })?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|error| {
+        errors::upstream(
+            "sync function reply cut off",
+            error,
+            "The sync function's reply was cut off. Try again.",
+        )
+    })?;
+    interpret_reply(status, &body)
+}
+
+/// The function's reply as a result. A 502 may still carry per-instance results (one instance
+/// unreachable while others synced), so the body's shape decides, not only the status.
+pub fn interpret_reply(status: u16, body: &[u8]) -> Result<SyncResponse, AppError> {
+    if let Ok(response) = serde_json::from_slice::<SyncResponse>(body) {
+        return Ok(response);
+    }
+    if status == 401 {
+        return Err(AppError::Unauthorized);
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        // The function's messages are written to be shown (its 500s never carry internals).
+        Ok(error) => Err(errors::upstream(
+            "sync function error",
+            format_args!("{status} {}", error.error.code),
+            format!("Sync failed: {}", error.error.message),
+        )),
+        Err(_) => Err(errors::upstream(
+            "sync function: unexpected reply",
+            format_args!("{status}: {}", String::from_utf8_lossy(body)),
+            format!("The sync function answered unexpectedly (HTTP {status}). Try again later."),
+        )),
+    }
+}
+
+/// One instance's result in words, naming what to check when it failed.
+pub fn explain(result: &ProviderResult, base_url: Option<&str>) -> InstanceSyncResult {
+    let problem = match result.status {
+        SyncStatus::Success | SyncStatus::Running => None,
+        SyncStatus::Partial => Some(format!(
+            "Only part of \"{}\" synced{}. The next sync continues where this one stopped.",
+            result.provider,
+            reason(result.error.as_deref()),
+        )),
+        SyncStatus::Error => {
+            let error = result.error.as_deref();
+            // The function's messages often say what to check already; don't say it twice.
+            let advice = if error.is_some_and(|e| e.to_lowercase().contains("check")) {
+                String::new()
+            } else {
+                format!(
+                    " Check that {} is reachable and that its API key is still valid (Instances page).",
+                    base_url.unwrap_or("its URL")
+                )
+            };
+            Some(format!(
+                "\"{}\" failed to sync{}.{advice}",
+                result.provider,
+                reason(error),
+            ))
+        }
+    };
+    InstanceSyncResult {
+        provider: result.provider.clone(),
+        status: result.status,
+        workflows_synced: result.workflows_synced,
+        executions_synced: result.executions_synced,
+        duration_ms: result.duration_ms,
+        problem,
+    }
+}
+
+fn reason(error: Option<&str>) -> String {
+    error.map_or_else(String::new, |error| format!(": {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(status: SyncStatus, error: Option<&str>) -> ProviderResult {
+        ProviderResult {
+            provider_id: Uuid::nil(),
+            provider: "Production".into(),
+            status,
+            workflows_synced: 3,
+            executions_synced: 40,
+            duration_ms: 1200,
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_failed_instance_is_named_with_what_to_check() {
+        let explained = explain(
+            &result(SyncStatus::Error, Some("n8n returned 401")),
+            Some("https://n8n.example.com"),
+        );
+        let problem = explained.problem.unwrap();
+        assert!(problem.contains("\"Production\""), "{problem}");
+        assert!(problem.contains("n8n returned 401"), "{problem}");
+        assert!(
+            problem.contains("https://n8n.example.com is reachable"),
+            "{problem}"
+        );
+        assert!(problem.contains("API key"), "{problem}");
+    }
+
+    #[test]
+    fn a_successful_instance_has_no_problem() {
+        let explained = explain(&result(SyncStatus::Success, None), None);
+        assert_eq!(explained.problem, None);
+        assert_eq!(explained.executions_synced, 40);
+    }
+
+    #[test]
+    fn a_502_with_results_is_still_a_report() {
+        let body = json!({
+            "ok": false, "action": "sync_all_workflows", "sync_log_ids": [],
+            "results": [{"provider_id": Uuid::nil(), "provider": "Production", "status": "error",
+                         "workflows_synced": 0, "executions_synced": 0, "duration_ms": 5,
+                         "error": "unreachable"}]
+        });
+        let response = interpret_reply(502, body.to_string().as_bytes()).unwrap();
+        assert!(!response.ok);
+        assert_eq!(response.results.len(), 1);
+    }
+
+    #[test]
+    fn error_bodies_and_garbage_become_errors() {
+        assert_eq!(
+            interpret_reply(
+                401,
+                br#"{"error":{"code":"unauthorized","message":"expired"}}"#
+            ),
+            Err(AppError::Unauthorized)
+        );
+        let error =
+            interpret_reply(400, br#"{"error":{"code":"bad_json","message":"nope"}}"#).unwrap_err();
+        assert_eq!(error, AppError::Upstream("Sync failed: nope".into()));
+        assert!(matches!(
+            interpret_reply(500, b"<html>"),
+            Err(AppError::Upstream(_))
+        ));
+    }
+}

@@ -1,0 +1,64 @@
+//! What a server function needs from the request it serves: the shared state, the session,
+//! the client's address, and a way to set cookies.
+
+use super::errors;
+use super::session::{self, Session};
+use super::state::ServerState;
+use crate::error::AppError;
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use leptos::prelude::use_context;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The shared server state.
+pub fn state() -> Result<ServerState, AppError> {
+    use_context::<ServerState>()
+        .ok_or_else(|| errors::internal("server state", "missing from the Leptos context"))
+}
+
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>()
+        .ok_or_else(|| errors::internal("request parts", "missing from the Leptos context"))
+}
+
+/// The verified session of this request, or `Unauthorized`.
+pub fn require_session(state: &ServerState) -> Result<Session, AppError> {
+    optional_session(state)?.ok_or(AppError::Unauthorized)
+}
+
+/// The verified session of this request, if any.
+pub fn optional_session(state: &ServerState) -> Result<Option<Session>, AppError> {
+    let parts = parts()?;
+    Ok(session::from_headers(
+        &state.sessions,
+        &parts.headers,
+        now_unix(),
+    ))
+}
+
+/// The peer address of the connection (not `X-Forwarded-For`, which any client can forge).
+pub fn client_ip() -> IpAddr {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+}
+
+/// True when the request came over HTTPS, so cookies get `Secure`.
+pub fn is_https() -> bool {
+    use_context::<Parts>().is_some_and(|parts| session::is_https(&parts.headers))
+}
+
+/// Adds a `Set-Cookie` header to the response.
+pub fn set_cookie(value: &str) -> Result<(), AppError> {
+    let response = use_context::<leptos_axum::ResponseOptions>()
+        .ok_or_else(|| errors::internal("response options", "missing from the context"))?;
+    let value = HeaderValue::from_str(value).map_err(|e| errors::internal("cookie", e))?;
+    response.append_header(header::SET_COOKIE, value);
+    Ok(())
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}

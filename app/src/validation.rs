@@ -1,0 +1,111 @@
+//! Input rules shared by the forms (to state them) and the server (to enforce them).
+
+/// The password rule, as the sign-up form states it.
+pub const PASSWORD_RULE: &str = "At least 10 characters, with letters and digits.";
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Why a new password is too weak, or `None` when it follows [`PASSWORD_RULE`].
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Some("The password is too short: use at least 10 characters.");
+    }
+    if !password.chars().any(char::is_alphabetic) {
+        return Some("The password needs at least one letter.");
+    }
+    if !password.chars().any(|c| c.is_ascii_digit()) {
+        return Some("The password needs at least one digit.");
+    }
+    None
+}
+
+/// Emails are compared case-insensitively and without surrounding spaces.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Why an (already normalized) email address cannot be used, or `None`.
+pub fn email_problem(email: &str) -> Option<&'static str> {
+    let plausible = email.len() <= 255
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    (!plausible).then_some("Enter an email address like name@example.com.")
+}
+
+/// Why an instance name cannot be used, or `None`.
+pub fn instance_name_problem(name: &str) -> Option<&'static str> {
+    match name.trim().chars().count() {
+        0 => Some("Give the instance a name, e.g. \"Production\"."),
+        1..=100 => None,
+        _ => Some("The name is too long: keep it under 100 characters."),
+    }
+}
+
+/// The n8n base URL normalized (trimmed, no trailing slash), or why it cannot be used.
+pub fn normalize_base_url(url: &str) -> Result<String, &'static str> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("The URL must start with http:// or https://, e.g. https://n8n.example.com.")?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err("Enter the address of your n8n instance, e.g. https://n8n.example.com.");
+    }
+    if rest.contains("/api/v1") {
+        return Err("Enter the instance's base URL without /api/v1: FlowPulse adds it.");
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_needs_ten_characters_letters_and_digits() {
+        assert_eq!(password_problem("abcdefgh12"), None);
+        assert!(password_problem("abc12").unwrap().contains("too short"));
+        assert!(password_problem("abcdefghijk").unwrap().contains("digit"));
+        assert!(password_problem("1234567890").unwrap().contains("letter"));
+        // Characters, not bytes: ten accented letters and digits are ten characters.
+        assert_eq!(password_problem("éééééééé12"), None);
+    }
+
+    #[test]
+    fn emails_are_normalized_and_checked_for_shape() {
+        assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+        assert_eq!(email_problem("ada@example.com"), None);
+        assert!(email_problem("ada").is_some());
+        assert!(email_problem("@example.com").is_some());
+        assert!(email_problem("ada@localhost").is_some());
+        assert!(email_problem("a da@example.com").is_some());
+    }
+
+    #[test]
+    fn base_urls_lose_trailing_slashes_and_must_be_http() {
+        assert_eq!(
+            normalize_base_url(" https://n8n.example.com/ "),
+            Ok("https://n8n.example.com".into())
+        );
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:5678"),
+            Ok("http://127.0.0.1:5678".into())
+        );
+        assert!(normalize_base_url("n8n.example.com").is_err());
+        assert!(normalize_base_url("ftp://n8n.example.com").is_err());
+        assert!(normalize_base_url("https://").is_err());
+        assert!(normalize_base_url("https://n8n.example.com/api/v1")
+            .unwrap_err()
+            .contains("without /api/v1"));
+    }
+
+    #[test]
+    fn instance_names_are_required_and_bounded() {
+        assert!(instance_name_problem("  ").is_some());
+        assert_eq!(instance_name_problem("Production"), None);
+        assert!(instance_name_problem(&"x".repeat(101)).is_some());
+    }
+}
