@@ -2,6 +2,7 @@
 //! installs the tools and builds the artifacts these tests start.
 
 use flowpulse_tests as helpers;
+mod browser_e2e;
 mod migrations;
 mod real_n8n_e2e;
 mod rls;

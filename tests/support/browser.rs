@@ -15,6 +15,9 @@ pub struct Browser {
 
 /// Starts chromedriver and a fresh headless Chromium.
 pub async fn launch() -> Browser {
+    // Both of rustls's providers end up enabled in this dependency graph; pick one. A second
+    // call (another test) finds it installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let port = process::free_port().unwrap();
     let mut cmd = std::process::Command::new("/usr/bin/chromedriver");
     cmd.arg(format!("--port={port}"));

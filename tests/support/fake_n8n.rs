@@ -154,8 +154,9 @@ impl FakeN8n {
         let mut data = self.data.lock().unwrap();
         let id = data.next_execution_id;
         data.next_execution_id += 1;
-        let started = chrono::DateTime::parse_from_rfc3339("2026-11-01T12:00:00Z").unwrap()
-            + chrono::Duration::seconds(id as i64);
+        // Recent, one second apart, so dashboards and charts have something to show.
+        let started =
+            chrono::Utc::now() - chrono::Duration::hours(3) + chrono::Duration::seconds(id as i64);
         let finished = !matches!(status, "running" | "waiting" | "new");
         data.executions.insert(id, json!({
             "id": id.to_string(), "finished": status == "success", "mode": "webhook",

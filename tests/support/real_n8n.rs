@@ -20,17 +20,28 @@ pub async fn shared() -> &'static RealN8n {
     static N8N: OnceCell<RealN8n> = OnceCell::const_new();
     N8N.get_or_init(|| async {
         let install = xtask::n8n::N8nInstall::locate(&xtask::config::cache_dir());
-        assert!(install.is_installed(), "n8n is not installed: run `cargo xtask setup --for-tests`");
+        assert!(
+            install.is_installed(),
+            "n8n is not installed: run `cargo xtask setup --for-tests`"
+        );
         let port = xtask::process::free_port().unwrap();
         let server = xtask::n8n::start(&install, &run_dir().join("n8n"), port, &log_path("n8n"))
             .await
             .expect("n8n starts");
         // The service lives as long as the test binary: leak the handle on purpose (it still
         // dies with the process through its parent-death signal).
-        let xtask::n8n::N8nServer { base_url, api_key, service } = server;
+        let xtask::n8n::N8nServer {
+            base_url,
+            api_key,
+            service,
+        } = server;
         std::mem::forget(service);
         let api = N8nApi::new(&base_url, &api_key);
-        RealN8n { base_url, api_key, api }
+        RealN8n {
+            base_url,
+            api_key,
+            api,
+        }
     })
     .await
 }
@@ -56,7 +67,10 @@ impl RealN8n {
 
     /// n8n's own execution list for a workflow (all pages).
     pub async fn executions_of(&self, workflow_id: &str) -> Vec<Value> {
-        self.api.executions_of(workflow_id).await.expect("execution list")
+        self.api
+            .executions_of(workflow_id)
+            .await
+            .expect("execution list")
     }
 
     /// Waits until n8n lists `count` executions of a workflow (they are written
