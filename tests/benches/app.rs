@@ -1,0 +1,162 @@
+//! `cargo xtask bench app`: the app's goals, measured in one run (release build of the app).
+//!
+//! - Realtime: a committed change to a workflow row → the other tab's DOM, p50/p99 over 100
+//!   changes. The browser stamps the moment the cell shows the new value (a MutationObserver,
+//!   `Date.now()`), the benchmark stamps the commit; both clocks are this machine's.
+//! - Dashboard server render with 1,000 workflows (median/p95 of 30 requests on loopback).
+//! - Hydrate wasm size, raw and gzipped (what a visitor downloads).
+
+use flowpulse_tests::browser;
+use flowpulse_tests::{spawn_stack, TestStack, TestUser};
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const CHANGES: usize = 100;
+const WORKFLOWS: i64 = 1000;
+const RENDERS: usize = 30;
+
+#[tokio::main]
+async fn main() {
+    let stack = spawn_stack().await;
+    let worker = stack.spawn_worker().await;
+    let app = stack.spawn_app(&worker).await;
+    let user = stack.create_user("bench@example.com").await;
+    let provider = stack.add_provider(&user, "bench n8n", "http://127.0.0.1:9", "n8n_api_bench").await;
+    seed_workflows(&stack, &user, provider).await;
+
+    let (p50, p99) = realtime(&stack, &app.url, &user).await;
+    println!("realtime, commit → other tab's DOM over {CHANGES} changes: p50 {p50} ms, p99 {p99} ms (goal p99 < 250 ms: {})", verdict(p99 < 250));
+
+    let (median, p95) = dashboard_render(&app.url, &user).await;
+    println!(
+        "dashboard server render, {WORKFLOWS} workflows: median {median} ms, p95 {p95} ms over {RENDERS} requests (goal < 150 ms: {})",
+        verdict(median < 150)
+    );
+
+    let site = flowpulse_tests::built_artifact(xtask::test_cmd::ENV_SITE_ROOT);
+    let wasm = std::fs::read(site.join("pkg/flowpulse_bg.wasm")).expect("hydrate wasm");
+    let gzipped = gzip_len(&wasm);
+    println!(
+        "hydrate wasm: {} KB raw, {} KB gzipped (goal < 1024 KB and < 300 KB: {})",
+        wasm.len() / 1024,
+        gzipped / 1024,
+        verdict(wasm.len() < 1024 * 1024 && gzipped < 300 * 1024)
+    );
+}
+
+async fn seed_workflows(stack: &TestStack, user: &TestUser, provider: uuid::Uuid) {
+    stack
+        .db
+        .execute(
+            "insert into public.mvp_workflows (user_id, provider_id, n8n_workflow_id, name, active,
+               node_types, execution_count, successful_executions, failed_executions,
+               last_execution_at, last_execution_status, last_sync_at)
+             select $1, $2, 'wf' || i, 'Workflow ' || lpad(i::text, 4, '0'), i % 3 <> 0,
+               array['n8n-nodes-base.webhook'], i * 3, i * 2, i, now() - (i || ' minutes')::interval,
+               case when i % 4 = 0 then 'error' else 'success' end, now()
+             from generate_series(1, $3::bigint) as i",
+            &[&user.id, &provider, &WORKFLOWS],
+        )
+        .await
+        .expect("seed workflows");
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+async fn realtime(stack: &TestStack, app_url: &str, user: &TestUser) -> (u64, u64) {
+    let tab = browser::launch().await;
+    // Sign in by cookie: the same JWT the sign-in form would set.
+    tab.client.goto(&format!("{app_url}/sign-in")).await.unwrap();
+    tab.client
+        .add_cookie(fantoccini::cookies::Cookie::new("flowpulse_session", user.token.clone()))
+        .await
+        .unwrap();
+    tab.client.goto(app_url).await.unwrap();
+    tab.by_test_id("workflow-row").await;
+    let search = tab.by_test_id("workflow-search").await;
+    search.send_keys("Workflow 0001").await.unwrap();
+    let workflow: uuid::Uuid = stack
+        .db
+        .query_one("select id from public.mvp_workflows where name = 'Workflow 0001'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let mut delays = Vec::with_capacity(CHANGES);
+    for change in 1..=CHANGES as i64 {
+        let value = 10_000 + change;
+        // The observer stamps the first moment the cell shows `value`.
+        tab.client
+            .execute(
+                "const want = String(arguments[0]); window.__seen = null;
+                 const cell = () => document.querySelector(\"[data-testid='workflow-row'] [data-testid='workflow-executions']\");
+                 const check = () => { const c = cell(); if (c && c.textContent.trim() === want && window.__seen === null) window.__seen = Date.now(); };
+                 if (window.__observer) window.__observer.disconnect();
+                 window.__observer = new MutationObserver(check);
+                 window.__observer.observe(document.body, {subtree: true, childList: true, characterData: true});",
+                vec![serde_json::json!(value)],
+            )
+            .await
+            .unwrap();
+        stack
+            .db
+            .execute("update public.mvp_workflows set execution_count = $1 where id = $2", &[&value, &workflow])
+            .await
+            .unwrap();
+        let committed = epoch_ms();
+        let started = Instant::now();
+        let seen = loop {
+            let seen = tab.client.execute("return window.__seen;", vec![]).await.unwrap();
+            if let Some(at) = seen.as_u64() {
+                break at;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "change {change} never reached the page");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        delays.push(seen.saturating_sub(committed));
+    }
+    delays.sort_unstable();
+    (percentile(&delays, 50), percentile(&delays, 99))
+}
+
+async fn dashboard_render(app_url: &str, user: &TestUser) -> (u64, u64) {
+    let http = reqwest::Client::new();
+    let get = || {
+        http.get(format!("{app_url}/?range=30d"))
+            .header("cookie", format!("flowpulse_session={}", user.token))
+            .send()
+    };
+    let warm = get().await.unwrap();
+    assert_eq!(warm.status(), 200);
+    let page = warm.text().await.unwrap();
+    assert!(page.contains("Workflow 1000"), "the page renders all workflows on the server");
+    let mut times = Vec::with_capacity(RENDERS);
+    for _ in 0..RENDERS {
+        let started = Instant::now();
+        let reply = get().await.unwrap();
+        reply.bytes().await.unwrap();
+        times.push(started.elapsed().as_millis() as u64);
+    }
+    times.sort_unstable();
+    (percentile(&times, 50), percentile(&times, 95))
+}
+
+fn percentile(sorted: &[u64], p: usize) -> u64 {
+    let index = ((sorted.len() * p).div_ceil(100)).saturating_sub(1).min(sorted.len() - 1);
+    sorted[index]
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap().len()
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
