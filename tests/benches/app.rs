@@ -14,14 +14,25 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const CHANGES: usize = 100;
 const WORKFLOWS: i64 = 1000;
 const RENDERS: usize = 30;
+const PASSWORD: &str = "bench password 1234";
 
 #[tokio::main]
 async fn main() {
     let stack = spawn_stack().await;
     let worker = stack.spawn_worker().await;
     let app = stack.spawn_app(&worker).await;
-    let user = stack.create_user("bench@example.com").await;
-    let provider = stack.add_provider(&user, "bench n8n", "http://127.0.0.1:9", "n8n_api_bench").await;
+    // A user with a password, so the browser signs in through the form like a person.
+    let id = xtask::stack::upsert_user(&stack.db, "bench@example.com", PASSWORD)
+        .await
+        .expect("user");
+    let user = TestUser {
+        id,
+        email: "bench@example.com".into(),
+        token: stack.token_for(id, "bench@example.com", 3600),
+    };
+    let provider = stack
+        .add_provider(&user, "bench n8n", "http://127.0.0.1:9", "n8n_api_bench")
+        .await;
     seed_workflows(&stack, &user, provider).await;
 
     let (p50, p99) = realtime(&stack, &app.url, &user).await;
@@ -62,62 +73,97 @@ async fn seed_workflows(stack: &TestStack, user: &TestUser, provider: uuid::Uuid
 }
 
 fn epoch_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 async fn realtime(stack: &TestStack, app_url: &str, user: &TestUser) -> (u64, u64) {
     let tab = browser::launch().await;
-    // Sign in by cookie: the same JWT the sign-in form would set.
-    tab.client.goto(&format!("{app_url}/sign-in")).await.unwrap();
     tab.client
-        .add_cookie(fantoccini::cookies::Cookie::new("flowpulse_session", user.token.clone()))
+        .goto(&format!("{app_url}/sign-in"))
         .await
         .unwrap();
-    tab.client.goto(app_url).await.unwrap();
+    tab.fill("sign-in-email", &user.email).await;
+    tab.fill("sign-in-password", PASSWORD).await;
+    tab.click("sign-in-submit").await;
     tab.by_test_id("workflow-row").await;
-    let search = tab.by_test_id("workflow-search").await;
-    search.send_keys("Workflow 0001").await.unwrap();
+    wait_live(&tab).await;
     let workflow: uuid::Uuid = stack
         .db
-        .query_one("select id from public.mvp_workflows where name = 'Workflow 0001'", &[])
+        .query_one(
+            "select id from public.mvp_workflows where name = 'Workflow 0001'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
     let mut delays = Vec::with_capacity(CHANGES);
     for change in 1..=CHANGES as i64 {
-        let value = 10_000 + change;
+        // Below 1,000: the table prints thousands with separators.
+        let value = 500 + change;
         // The observer stamps the first moment the cell shows `value`.
         tab.client
             .execute(
-                "const want = String(arguments[0]); window.__seen = null;
-                 const cell = () => document.querySelector(\"[data-testid='workflow-row'] [data-testid='workflow-executions']\");
+                "const want = String(arguments[0]); const id = arguments[1]; window.__seen = null;
+                 const cell = () => document.querySelector(`[data-workflow-id='${id}'] [data-testid='workflow-executions']`);
                  const check = () => { const c = cell(); if (c && c.textContent.trim() === want && window.__seen === null) window.__seen = Date.now(); };
                  if (window.__observer) window.__observer.disconnect();
                  window.__observer = new MutationObserver(check);
                  window.__observer.observe(document.body, {subtree: true, childList: true, characterData: true});",
-                vec![serde_json::json!(value)],
+                vec![serde_json::json!(value), serde_json::json!(workflow)],
             )
             .await
             .unwrap();
         stack
             .db
-            .execute("update public.mvp_workflows set execution_count = $1 where id = $2", &[&value, &workflow])
+            .execute(
+                "update public.mvp_workflows set execution_count = $1 where id = $2",
+                &[&value, &workflow],
+            )
             .await
             .unwrap();
         let committed = epoch_ms();
         let started = Instant::now();
         let seen = loop {
-            let seen = tab.client.execute("return window.__seen;", vec![]).await.unwrap();
+            let seen = tab
+                .client
+                .execute("return window.__seen;", vec![])
+                .await
+                .unwrap();
             if let Some(at) = seen.as_u64() {
                 break at;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "change {change} never reached the page");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "change {change} never reached the page"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         delays.push(seen.saturating_sub(committed));
     }
     delays.sort_unstable();
     (percentile(&delays, 50), percentile(&delays, 99))
+}
+
+async fn wait_live(tab: &browser::Browser) {
+    let started = Instant::now();
+    while tab
+        .by_test_id("live-indicator")
+        .await
+        .attr("data-connected")
+        .await
+        .unwrap()
+        .as_deref()
+        != Some("true")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the live connection never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn dashboard_render(app_url: &str, user: &TestUser) -> (u64, u64) {
@@ -130,7 +176,10 @@ async fn dashboard_render(app_url: &str, user: &TestUser) -> (u64, u64) {
     let warm = get().await.unwrap();
     assert_eq!(warm.status(), 200);
     let page = warm.text().await.unwrap();
-    assert!(page.contains("Workflow 1000"), "the page renders all workflows on the server");
+    assert!(
+        page.contains("Workflow 1000"),
+        "the page renders all workflows on the server"
+    );
     let mut times = Vec::with_capacity(RENDERS);
     for _ in 0..RENDERS {
         let started = Instant::now();
@@ -143,7 +192,9 @@ async fn dashboard_render(app_url: &str, user: &TestUser) -> (u64, u64) {
 }
 
 fn percentile(sorted: &[u64], p: usize) -> u64 {
-    let index = ((sorted.len() * p).div_ceil(100)).saturating_sub(1).min(sorted.len() - 1);
+    let index = ((sorted.len() * p).div_ceil(100))
+        .saturating_sub(1)
+        .min(sorted.len() - 1);
     sorted[index]
 }
 

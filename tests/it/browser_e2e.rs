@@ -36,7 +36,12 @@ async fn sign_up(browser: &Browser, app: &TestApp, email: &str) {
     browser.fill("sign-up-email", email).await;
     browser.fill("sign-up-password", PASSWORD).await;
     browser.fill("sign-up-password-again", PASSWORD).await;
-    browser.screenshot(&format!("00-sign-up-{}", email.split('@').next().unwrap_or("user"))).await;
+    browser
+        .screenshot(&format!(
+            "00-sign-up-{}",
+            email.split('@').next().unwrap_or("user")
+        ))
+        .await;
     browser.click("sign-up-submit").await;
     wait_for_path(browser, "/").await;
 }
@@ -194,7 +199,11 @@ async fn a_new_user_signs_up_adds_an_instance_syncs_and_sees_the_counters() {
     // Phone width: the dashboard still shows the counters.
     browser.client.set_window_size(390, 844).await.unwrap();
     browser.client.goto(&s.app.url).await.unwrap();
-    browser.wait_for_text("workflow-executions", Duration::from_secs(10), |t| t.trim() == "4").await;
+    browser
+        .wait_for_text("workflow-executions", Duration::from_secs(10), |t| {
+            t.trim() == "4"
+        })
+        .await;
     browser.screenshot("06b-dashboard-phone").await;
     browser.client.close().await.unwrap();
 }

@@ -8,3 +8,4 @@ mod real_n8n_e2e;
 mod rls;
 mod sync_engine;
 mod worker_http;
+mod workflow_migrations;

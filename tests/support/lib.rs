@@ -96,6 +96,13 @@ pub async fn empty_database() -> (String, tokio_postgres::Client) {
     (database, client)
 }
 
+/// A superuser connection URL to `database` of the shared cluster (e.g. one from
+/// [`empty_database`]), for tools that take a `--database-url`.
+pub async fn database_url(database: &str) -> String {
+    let shared = shared_cluster().await.expect("cluster");
+    xtask::pg::url(shared.cluster.port, database, "postgres", DB_PASSWORD)
+}
+
 /// Applies the local bootstrap and the migrations in `dir` to `database` of the shared cluster.
 pub async fn migrate(
     database: &str,

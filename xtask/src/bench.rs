@@ -19,6 +19,28 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     .current_dir(repo),
             )
         }
-        other => bail!("unknown benchmark {other:?}; available: sync"),
+        "app" => {
+            // Release builds: the figures are about what production serves.
+            let tools = Tools::ensure(
+                repo,
+                cache,
+                Extras {
+                    chromium: true,
+                    n8n: false,
+                },
+            )?;
+            let worker_build = crate::worker::build(repo, &tools)?;
+            let app_build = crate::app::build(repo, &tools, crate::app::Profile::Release)?;
+            process::run_visible(
+                "cargo bench (app)",
+                Command::new("cargo")
+                    .args(["bench", "--package", "flowpulse-tests", "--bench", "app"])
+                    .env(crate::test_cmd::ENV_WORKER_BUILD, worker_build)
+                    .env(crate::test_cmd::ENV_APP_BIN, &app_build.server_binary)
+                    .env(crate::test_cmd::ENV_SITE_ROOT, &app_build.site_root)
+                    .current_dir(repo),
+            )
+        }
+        other => bail!("unknown benchmark {other:?}; available: sync, app"),
     }
 }

@@ -59,6 +59,11 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         println!("migrated: {file}");
     }
     let client = pg.connect(DATABASE).await?;
+    // `flowpulse migrate up --deploy-to <[deploy] dev>`: a teammate who pulled new workflow
+    // migrations gets them in their n8n. Without that setting there is nothing to do.
+    if let Some(warning) = flowpulse_cli::cli::dev_deploy(&cfg.repo, &client).await {
+        println!("{warning}");
+    }
     let demo_user = stack::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
     let demo_n8n = match demo {
         true => Some(crate::demo::start(cfg, &client, demo_user).await?),

@@ -9,7 +9,6 @@ pub mod demo;
 pub mod dev;
 pub mod freshness;
 pub mod jwt;
-pub mod migrate;
 pub mod n8n;
 pub mod n8n_api;
 pub mod pg;
@@ -20,3 +19,9 @@ pub mod stack;
 pub mod test_cmd;
 pub mod tools;
 pub mod worker;
+
+/// The whole `flowpulse` tool, for the integration tests (their crate reaches it through us).
+pub use flowpulse_cli;
+/// The migration runner lives in the `flowpulse` tool (one implementation for `cargo xtask`,
+/// the tests and `flowpulse migrate up`); `xtask::migrate::...` keeps working.
+pub use flowpulse_cli::migrate;

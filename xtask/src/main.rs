@@ -27,9 +27,9 @@ enum Task {
         #[arg(long)]
         demo: bool,
     },
-    /// Measure a speed goal and print it as a ratio (`sync`).
+    /// Measure the speed and size goals and print the figures (`sync`, `app`).
     Bench {
-        /// Which benchmark: `sync`.
+        /// Which benchmark: `sync` or `app`.
         which: String,
     },
     /// Install what is missing, build, and run every test.

@@ -54,6 +54,8 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
         "xtask",
         "--package",
         "workflow-sync",
+        "--package",
+        "flowpulse-cli",
     ])?;
     cargo_test(&[
         "--package",

@@ -4,6 +4,13 @@
 //!
 //! Each file runs in its own transaction together with its bookkeeping row: a failing file
 //! leaves nothing behind and stops the run with its name and the database's message.
+//!
+//! A line `-- flowpulse:include <name>.json` (the whole line) is replaced, before the file
+//! runs, by the content of that file (same directory) as a dollar-quoted literal: how large
+//! exported workflows keep their JSON beside the SQL. The recorded statements are the
+//! expanded text, so `flowpulse migrate status` also notices a changed JSON file. Plain
+//! `supabase db push` does not know the directive and fails on such a file instead of
+//! applying it half.
 
 use anyhow::{Context, Result};
 use std::fmt;
@@ -88,7 +95,7 @@ pub fn list(dir: &Path) -> Result<Vec<MigrationFile>> {
 /// Runs every file of `dir` (the local bootstrap), each in its own transaction.
 pub async fn apply_bootstrap(client: &mut Client, dir: &Path) -> Result<()> {
     for file in list(dir)? {
-        let sql = std::fs::read_to_string(&file.path)?;
+        let sql = read_sql(&file)?;
         run_in_transaction(client, &file, &sql, None).await?;
     }
     Ok(())
@@ -118,7 +125,7 @@ pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationR
             report.already_applied += 1;
             continue;
         }
-        let sql = std::fs::read_to_string(&file.path)?;
+        let sql = read_sql(&file)?;
         run_in_transaction(client, &file, &sql, Some(&file)).await?;
         report.applied.push(file.file_name.clone());
     }
@@ -129,6 +136,53 @@ pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationR
             .await?;
     }
     Ok(report)
+}
+
+/// The statements of `file` as they run: its text with `-- flowpulse:include` lines expanded.
+pub fn read_sql(file: &MigrationFile) -> Result<String> {
+    let sql = std::fs::read_to_string(&file.path)
+        .with_context(|| format!("read {}", file.path.display()))?;
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    expand_includes(&file.file_name, &sql, |name| {
+        std::fs::read_to_string(dir.join(name))
+    })
+}
+
+/// The marker of an include line.
+const INCLUDE: &str = "-- flowpulse:include ";
+
+/// Replaces every include line of `sql` by the named file's text, dollar-quoted.
+pub fn expand_includes(
+    file_name: &str,
+    sql: &str,
+    read: impl Fn(&str) -> std::io::Result<String>,
+) -> Result<String> {
+    if !sql.contains(INCLUDE) {
+        return Ok(sql.to_owned());
+    }
+    let mut out = String::with_capacity(sql.len());
+    for (index, line) in sql.split_inclusive('\n').enumerate() {
+        let Some(name) = line.trim().strip_prefix(INCLUDE).map(str::trim) else {
+            out.push_str(line);
+            continue;
+        };
+        let fail = |why: String| MigrationError {
+            file: file_name.into(),
+            message: format!("line {}: include {name}: {why}", index + 1),
+        };
+        // Only a plain file name: an include never reaches outside the migrations folder.
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(fail("only a file name in the same folder can be included".into()).into());
+        }
+        let text = read(name).map_err(|e| fail(e.to_string()))?;
+        let tag = (0..)
+            .map(|n| format!("$flowpulse_include{n}$"))
+            .find(|tag| !text.contains(tag.as_str()))
+            .expect("some tag is free");
+        out.push_str(&format!("{tag}{text}{tag}"));
+        out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+    }
+    Ok(out)
 }
 
 async fn run_in_transaction(
@@ -212,9 +266,37 @@ mod tests {
             .contains("share the version"));
     }
 
+    #[test]
+    fn include_lines_are_replaced_by_the_file_quoted() {
+        let sql = "select (\n-- flowpulse:include big.json\n)::jsonb;\n";
+        let read = |name: &str| match name {
+            "big.json" => Ok("{\"a\": \"$flowpulse_include0$\"}".to_string()),
+            _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        };
+        let expanded = expand_includes("x.sql", sql, read).unwrap();
+        assert_eq!(
+            expanded,
+            "select (\n$flowpulse_include1${\"a\": \"$flowpulse_include0$\"}$flowpulse_include1$\n)::jsonb;\n"
+        );
+        let missing = expand_includes("x.sql", "-- flowpulse:include gone.json\n", read)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("x.sql")
+                && missing.contains("gone.json")
+                && missing.contains("line 1"),
+            "{missing}"
+        );
+        let outside = expand_includes("x.sql", "-- flowpulse:include ../secret.json\n", read);
+        assert!(outside.is_err(), "no path escapes the folder");
+        assert_eq!(
+            expand_includes("x.sql", "select 1;", read).unwrap(),
+            "select 1;"
+        );
+    }
+
+    /// A fresh directory, kept (it is tiny) so the returned path stays valid.
     fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("fp-migrate-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        tempfile::tempdir().unwrap().keep()
     }
 }
