@@ -86,7 +86,7 @@ mod browser {
 
     /// Events arriving within this window cause one refetch: a sync touching 200 workflows
     /// should not trigger 200 reloads.
-    const COALESCE: Duration = Duration::from_millis(120);
+    const COALESCE: Duration = Duration::from_millis(25);
 
     #[derive(serde::Deserialize)]
     struct Change {

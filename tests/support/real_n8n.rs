@@ -12,7 +12,6 @@ use xtask::n8n_api::{N8nApi, Trigger};
 pub struct RealN8n {
     pub base_url: String,
     pub api_key: String,
-    api: N8nApi,
 }
 
 /// Starts n8n on first use (~30 s), then hands out the same instance.
@@ -36,22 +35,23 @@ pub async fn shared() -> &'static RealN8n {
             service,
         } = server;
         std::mem::forget(service);
-        let api = N8nApi::new(&base_url, &api_key);
-        RealN8n {
-            base_url,
-            api_key,
-            api,
-        }
+        RealN8n { base_url, api_key }
     })
     .await
 }
 
 impl RealN8n {
+    /// A client for this test's runtime. Each test has its own tokio runtime, and a pooled
+    /// connection made on a finished test's runtime is dead: never share one across tests.
+    fn api(&self) -> N8nApi {
+        N8nApi::new(&self.base_url, &self.api_key)
+    }
+
     /// Creates and activates a webhook workflow; returns (id, webhook path).
     pub async fn create_webhook_workflow(&self, name: &str, outcome: Outcome) -> (String, String) {
         let path = format!("fp-{}", uuid::Uuid::new_v4().simple());
         let id = self
-            .api
+            .api()
             .create_workflow(name, &Trigger::Webhook { path: path.clone() }, outcome)
             .await
             .expect("workflow created");
@@ -61,13 +61,16 @@ impl RealN8n {
     /// Calls a production webhook `times` times.
     pub async fn trigger(&self, path: &str, times: usize) {
         for _ in 0..times {
-            self.api.call_webhook(path).await.expect("webhook answers");
+            self.api()
+                .call_webhook(path)
+                .await
+                .expect("webhook answers");
         }
     }
 
     /// n8n's own execution list for a workflow (all pages).
     pub async fn executions_of(&self, workflow_id: &str) -> Vec<Value> {
-        self.api
+        self.api()
             .executions_of(workflow_id)
             .await
             .expect("execution list")
