@@ -330,21 +330,29 @@ fn page_limit(query: &HashMap<String, String>, cursor: &Option<Value>) -> usize 
         .min(250)
 }
 
-fn decode_cursor(query: &HashMap<String, String>) -> Result<Option<Value>, Response> {
-    let Some(raw) = query.get("cursor") else {
-        return Ok(None);
-    };
-    let bad = || {
+/// n8n's answer to a cursor it cannot read.
+struct BadCursor;
+
+impl IntoResponse for BadCursor {
+    fn into_response(self) -> Response {
         (
             StatusCode::BAD_REQUEST,
             Json(json!({"message": "An invalid cursor was provided"})),
         )
             .into_response()
+    }
+}
+
+fn decode_cursor(query: &HashMap<String, String>) -> Result<Option<Value>, BadCursor> {
+    let Some(raw) = query.get("cursor") else {
+        return Ok(None);
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(raw)
-        .map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+        .map_err(|_| BadCursor)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|_| BadCursor)
 }
 
 fn encode_cursor(value: Value) -> String {
@@ -361,7 +369,7 @@ async fn list_workflows(
     }
     let cursor = match decode_cursor(&q) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(bad) => return bad.into_response(),
     };
     let limit = page_limit(&q, &cursor);
     let offset = cursor
@@ -424,7 +432,7 @@ async fn list_executions(
     }
     let cursor = match decode_cursor(&q) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(bad) => return bad.into_response(),
     };
     let limit = page_limit(&q, &cursor);
     let last_id: Option<u64> = cursor
