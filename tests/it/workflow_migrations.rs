@@ -291,7 +291,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     .await;
     let prod_n8n = N8nApi::new(&prod.base_url, &prod.api_key);
     prod_n8n.call_webhook(&webhook).await.expect("webhook runs");
-    let history = wait_for_executions(&prod_n8n, &prod_id, 1).await;
+    let history = prod_n8n.wait_for_executions(&prod_id, 1).await.unwrap();
     let url = database_url(&database).await;
     let stamp = deployed["updatedAt"].clone();
     run(&[
@@ -497,17 +497,6 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
             );
         }
     }
-}
-
-async fn wait_for_executions(api: &N8nApi, workflow_id: &str, count: usize) -> Vec<Value> {
-    for _ in 0..120 {
-        let list = api.executions_of(workflow_id).await.unwrap();
-        if list.len() >= count {
-            return list;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("no {count} executions of {workflow_id}");
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 
 use super::{log_path, run_dir};
 use serde_json::Value;
-use std::time::Duration;
 use tokio::sync::OnceCell;
 pub use xtask::n8n_api::Outcome;
 use xtask::n8n_api::{N8nApi, Trigger};
@@ -76,16 +75,11 @@ impl RealN8n {
             .expect("execution list")
     }
 
-    /// Waits until n8n lists `count` executions of a workflow (they are written
-    /// asynchronously after the webhook answers).
+    /// Waits until n8n lists `count` executions of a workflow.
     pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Vec<Value> {
-        for _ in 0..120 {
-            let list = self.executions_of(workflow_id).await;
-            if list.len() >= count {
-                return list;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        panic!("n8n did not record {count} executions of {workflow_id}");
+        self.api()
+            .wait_for_executions(workflow_id, count)
+            .await
+            .expect("executions recorded")
     }
 }

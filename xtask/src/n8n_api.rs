@@ -157,4 +157,17 @@ impl N8nApi {
             }
         }
     }
+
+    /// Waits until n8n lists at least `count` executions of a workflow: it writes them just
+    /// after a webhook answers, so a caller that triggered runs must wait for them.
+    pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Result<Vec<Value>> {
+        for _ in 0..120 {
+            let list = self.executions_of(workflow_id).await?;
+            if list.len() >= count {
+                return Ok(list);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        anyhow::bail!("n8n did not record {count} executions of {workflow_id} within 30 s")
+    }
 }
