@@ -79,6 +79,21 @@ async fn add_instance(browser: &Browser, name: &str, url: &str, key: &str) {
     browser.fill("provider-url", url).await;
     browser.fill("provider-api-key", key).await;
     browser.click("provider-save").await;
+    // Saving stores the instance and tests its connection; leaving the page before it is done
+    // would cancel the request, so wait until the first-instance form has been replaced.
+    let started = Instant::now();
+    while browser
+        .client
+        .find(Locator::Css("[data-testid='onboarding']"))
+        .await
+        .is_ok()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "saving the instance never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn wait_live(browser: &Browser) {

@@ -183,25 +183,29 @@ impl Service {
         self
     }
 
-    /// The stop signal (SIGTERM unless set), then SIGKILL after `grace`.
+    /// The stop signal (SIGTERM unless set), SIGKILL after `grace`; then whatever the child
+    /// left behind in its process group (chromedriver's Chromium, n8n's task runners) is
+    /// killed too, so nothing outlives its service.
     pub fn stop(&mut self, grace: Duration) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        // SAFETY: kill with a pid we own.
-        unsafe { libc::kill(child.id() as libc::pid_t, self.stop_signal) };
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
+        let pid = child.id() as libc::pid_t;
+        if let Ok(None) = child.try_wait() {
+            // SAFETY: signalling a pid we own.
+            unsafe { libc::kill(pid, self.stop_signal) };
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        // The child led its own group (see `install_pre_exec`); ESRCH when it is empty.
+        // SAFETY: a negative pid signals that process group only.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
 }
 
