@@ -348,6 +348,18 @@ async fn sync_workflow_syncs_one_workflow_and_refuses_someone_elses() {
     );
 }
 
+async fn is_archived(stack: &TestStack, n8n_workflow_id: &str) -> bool {
+    stack
+        .db
+        .query_one(
+            "select archived from public.mvp_workflows where n8n_workflow_id = $1",
+            &[&n8n_workflow_id],
+        )
+        .await
+        .expect("the workflow has a row")
+        .get(0)
+}
+
 #[tokio::test]
 async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
     let w = world().await;
@@ -382,16 +394,7 @@ async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
         report.to_string().contains(&orphan),
         "lists the orphan it would delete: {report}"
     );
-    let archived: bool = w
-        .stack
-        .db
-        .query_one(
-            "select archived from public.mvp_workflows where n8n_workflow_id = $1",
-            &[&gone],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let archived = is_archived(&w.stack, &gone).await;
     assert!(!archived, "a dry run changes nothing");
 
     let reply = post(
@@ -401,16 +404,7 @@ async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
     )
     .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
-    let archived: bool = w
-        .stack
-        .db
-        .query_one(
-            "select archived from public.mvp_workflows where n8n_workflow_id = $1",
-            &[&gone],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let archived = is_archived(&w.stack, &gone).await;
     assert!(
         archived,
         "a workflow gone from n8n is archived, its row and history kept"

@@ -84,6 +84,25 @@ async fn run(args: &[&str]) -> Result<(), xtask::flowpulse_cli::Error> {
     cli::run(Cli::try_parse_args(argv).expect("arguments parse")).await
 }
 
+/// `flowpulse workflows export --instance dev --workflow <workflow>` into `dir`; `what` names
+/// the step in a failure.
+async fn export_from_dev(config: &str, workflow: &str, dir: &str, what: &str) {
+    run(&[
+        "--config",
+        config,
+        "workflows",
+        "export",
+        "--instance",
+        "dev",
+        "--workflow",
+        workflow,
+        "--migrations-dir",
+        dir,
+    ])
+    .await
+    .unwrap_or_else(|e| panic!("{what}: {e}"));
+}
+
 /// The nodes as the migration should carry them: credential ids dropped, nothing else.
 fn stripped(nodes: &Value) -> Value {
     let mut nodes = nodes.clone();
@@ -194,20 +213,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
 
     // Export: one new file; the same again: nothing new.
     let before = sql_files(&migrations);
-    run(&[
-        "--config",
-        config,
-        "workflows",
-        "export",
-        "--instance",
-        "dev",
-        "--workflow",
-        &name,
-        "--migrations-dir",
-        dir,
-    ])
-    .await
-    .expect("export");
+    export_from_dev(config, &name, dir, "export").await;
     let after = sql_files(&migrations);
     let new_files: Vec<&String> = after.iter().filter(|f| !before.contains(f)).collect();
     assert_eq!(new_files.len(), 1, "one migration file: {new_files:?}");
@@ -226,20 +232,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
         exported.contains(&credential_name),
         "the credential's name stays"
     );
-    run(&[
-        "--config",
-        config,
-        "workflows",
-        "export",
-        "--instance",
-        "dev",
-        "--workflow",
-        &source_id,
-        "--migrations-dir",
-        dir,
-    ])
-    .await
-    .expect("second export");
+    export_from_dev(config, &source_id, dir, "second export").await;
     assert_eq!(
         sql_files(&migrations),
         after,
@@ -332,20 +325,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
         )
         .await;
     // (`--workflow`: the shared dev n8n also holds other tests' workflows.)
-    run(&[
-        "--config",
-        config,
-        "workflows",
-        "export",
-        "--instance",
-        "dev",
-        "--workflow",
-        &name,
-        "--migrations-dir",
-        dir,
-    ])
-    .await
-    .expect("export the change");
+    export_from_dev(config, &name, dir, "export the change").await;
     let changed: Vec<String> = sql_files(&migrations)
         .into_iter()
         .filter(|f| !after.contains(f))
@@ -403,20 +383,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
         "settings": hotfix["settings"]})),
         )
         .await;
-    run(&[
-        "--config",
-        config,
-        "workflows",
-        "export",
-        "--instance",
-        "dev",
-        "--workflow",
-        &name,
-        "--migrations-dir",
-        dir,
-    ])
-    .await
-    .expect("export v3");
+    export_from_dev(config, &name, dir, "export v3").await;
     migrate(&database, &migrations).await.expect("v3 applies");
     let skipped = deploy::deploy(&db, &prod_instance)
         .await
