@@ -116,6 +116,9 @@ pub struct WorkflowUpsert {
     pub n8n_updated_at: DateTime<Utc>,
     /// When this sync saw it.
     pub last_sync_at: DateTime<Utc>,
+    /// Always `None`: n8n lists the workflow, so it is not deleted. Sent as `null` so a
+    /// workflow that cleanup archived and that reappears loses its deletion mark too.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl WorkflowUpsert {
@@ -151,6 +154,7 @@ impl WorkflowUpsert {
             }),
             n8n_updated_at: workflow.updated_at,
             last_sync_at: now,
+            deleted_at: None,
         }
     }
 }

@@ -69,6 +69,7 @@ async fn an_upsert_merges_duplicates_on_the_natural_key_without_echoing_rows() {
         definition: json!({}),
         n8n_updated_at: Utc::now(),
         last_sync_at: Utc::now(),
+        deleted_at: None,
     };
     store(&server).upsert_workflows(&[row]).await.unwrap();
     let request = &server.requests()[0];
@@ -86,6 +87,10 @@ async fn an_upsert_merges_duplicates_on_the_natural_key_without_echoing_rows() {
     );
     let body: Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body[0]["n8n_workflow_id"], "wf1");
+    assert!(
+        body[0]["deleted_at"].is_null() && body[0].get("deleted_at").is_some(),
+        "a listed workflow clears any deletion mark: {body}"
+    );
 }
 
 #[tokio::test]

@@ -1,231 +1,10 @@
-//! The edge function as deployed (worker-build output on workerd), over HTTP like curl: every
-//! action, every error status, both token kinds, CORS, and the cron trigger.
+//! The actions themselves: which providers each token syncs, one workflow, cleanup, n8n
+//! down, internal errors, and the cron trigger.
 
+use super::{error_code, post, world};
 use crate::helpers::fake_n8n::FakeN8n;
-use crate::helpers::worker::TestWorker;
-use crate::helpers::{spawn_stack, TestStack, TestUser};
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-async fn call(
-    worker: &TestWorker,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<String>,
-) -> Reply {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", worker.url));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body);
-    }
-    let reply = request.send().await.expect("worker answers");
-    let status = reply.status();
-    let headers = reply.headers().clone();
-    let text = reply.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn post(worker: &TestWorker, token: Option<&str>, body: Value) -> Reply {
-    call(worker, Method::POST, "", token, Some(body.to_string())).await
-}
-
-fn error_code(reply: &Reply) -> &str {
-    reply.body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an error body: {:?}", reply.body))
-}
-
-struct World {
-    stack: TestStack,
-    worker: TestWorker,
-    user: TestUser,
-    fake: FakeN8n,
-}
-
-async fn world() -> World {
-    let stack = spawn_stack().await;
-    let worker = stack.spawn_worker().await;
-    let user = stack.create_user("curl@example.com").await;
-    let fake = FakeN8n::start().await;
-    let wf = fake.add_workflow("Nightly export");
-    fake.add_execution(&wf, "success");
-    fake.add_execution(&wf, "error");
-    stack
-        .add_provider(&user, "team n8n", &fake.url, &fake.api_key)
-        .await;
-    World {
-        stack,
-        worker,
-        user,
-        fake,
-    }
-}
-
-#[tokio::test]
-async fn health_and_openapi_answer_without_a_token() {
-    let w = world().await;
-    let health = call(&w.worker, Method::GET, "/health", None, None).await;
-    assert_eq!(health.status, 200);
-    assert_eq!(health.body["status"], "ok");
-    let spec = call(&w.worker, Method::GET, "/openapi.json", None, None).await;
-    assert_eq!(spec.status, 200);
-    assert!(
-        spec.body["openapi"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("3."),
-        "{:?}",
-        spec.body
-    );
-    let actions = spec.body.to_string();
-    for action in flowpulse_core::contract::ACTIONS {
-        assert!(actions.contains(action), "the spec documents {action}");
-    }
-}
-
-#[tokio::test]
-async fn every_bad_request_gets_its_status_and_a_json_error() {
-    let w = world().await;
-    let token = Some(w.user.token.as_str());
-    let reply = call(&w.worker, Method::GET, "", token, None).await;
-    assert_eq!(
-        (reply.status.as_u16(), error_code(&reply)),
-        (405, "method_not_allowed")
-    );
-    assert!(
-        reply.headers.get("allow").is_some(),
-        "405 says what is allowed"
-    );
-    let reply = call(&w.worker, Method::PUT, "", token, Some("{}".into())).await;
-    assert_eq!(reply.status, 405);
-
-    let reply = post(&w.worker, None, json!({"action": "sync_all_workflows"})).await;
-    assert_eq!(
-        (reply.status.as_u16(), error_code(&reply)),
-        (401, "missing_token")
-    );
-    let expired = w.stack.token_for(w.user.id, &w.user.email, -120);
-    let reply = post(
-        &w.worker,
-        Some(&expired),
-        json!({"action": "sync_all_workflows"}),
-    )
-    .await;
-    assert_eq!(
-        (reply.status.as_u16(), error_code(&reply)),
-        (401, "expired_token")
-    );
-    let forged = xtask::jwt::user_token(
-        "not-the-secret-not-the-secret-0123456789",
-        w.user.id,
-        &w.user.email,
-        600,
-    )
-    .unwrap();
-    let reply = post(
-        &w.worker,
-        Some(&forged),
-        json!({"action": "sync_all_workflows"}),
-    )
-    .await;
-    assert_eq!(
-        (reply.status.as_u16(), error_code(&reply)),
-        (401, "invalid_token")
-    );
-    let reply = post(
-        &w.worker,
-        Some("garbage"),
-        json!({"action": "sync_all_workflows"}),
-    )
-    .await;
-    assert_eq!(reply.status, 401);
-
-    let reply = call(
-        &w.worker,
-        Method::POST,
-        "",
-        token,
-        Some("{\"action\": ".into()),
-    )
-    .await;
-    assert_eq!(reply.status, 400, "malformed JSON: {:?}", reply.body);
-    let reply = post(&w.worker, token, json!({"action": "sync_everything"})).await;
-    assert_eq!(reply.status, 400);
-    let message = reply.body["error"]["message"].as_str().unwrap();
-    for action in flowpulse_core::contract::ACTIONS {
-        assert!(
-            message.contains(action),
-            "the message lists {action}: {message}"
-        );
-    }
-    let reply = post(&w.worker, token, json!({"action": "sync_workflow"})).await;
-    assert_eq!(
-        reply.status, 400,
-        "a known action with a missing field: {:?}",
-        reply.body
-    );
-    let huge =
-        json!({"action": "sync_all_workflows", "padding": "x".repeat(70 * 1024)}).to_string();
-    let reply = call(&w.worker, Method::POST, "", token, Some(huge)).await;
-    assert_eq!(
-        (reply.status.as_u16(), error_code(&reply)),
-        (413, "payload_too_large")
-    );
-
-    // Nothing of the refused requests reached the database.
-    let logs: i64 = w
-        .stack
-        .db
-        .query_one("select count(*) from public.sync_logs", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(logs, 0);
-}
-
-#[tokio::test]
-async fn cors_preflight_allows_the_apps_origin_only() {
-    let w = world().await;
-    let client = reqwest::Client::new();
-    let preflight = |origin: &'static str| {
-        client
-            .request(Method::OPTIONS, &w.worker.url)
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "authorization, content-type",
-            )
-            .send()
-    };
-    let allowed = preflight("http://app.test").await.unwrap();
-    assert!(allowed.status().is_success());
-    assert_eq!(
-        allowed.headers()["access-control-allow-origin"],
-        "http://app.test"
-    );
-    let other = preflight("http://evil.test").await.unwrap();
-    assert!(
-        other.headers().get("access-control-allow-origin").is_none(),
-        "no CORS grant for another origin"
-    );
-}
+use crate::helpers::{spawn_stack, TestStack};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_user_token_syncs_only_that_users_providers_and_service_role_syncs_everyone() {
@@ -372,7 +151,7 @@ async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
         json!({"action": "sync_all_workflows"}),
     )
     .await;
-    w.fake.remove_workflow(&gone);
+    let removed = w.fake.remove_workflow(&gone);
 
     let reply = post(
         &w.worker,
@@ -427,6 +206,28 @@ async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
         .unwrap()
         .get(0);
     assert!(cleanup_logs >= 1);
+
+    w.fake.restore_workflow(removed);
+    post(
+        &w.worker,
+        Some(&w.user.token),
+        json!({"action": "sync_all_workflows"}),
+    )
+    .await;
+    let deletion_mark: Option<chrono::DateTime<chrono::Utc>> = w
+        .stack
+        .db
+        .query_one(
+            "select deleted_at from public.mvp_workflows where n8n_workflow_id = $1",
+            &[&gone],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        !is_archived(&w.stack, &gone).await && deletion_mark.is_none(),
+        "a workflow listed again is live again: {deletion_mark:?}"
+    );
 }
 
 #[tokio::test]

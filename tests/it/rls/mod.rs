@@ -1,0 +1,176 @@
+//! The row-level-security matrix, through PostgREST over HTTP with real JWTs: every table ×
+//! select/insert/update/delete/upsert × {user A, user B, anon, service_role, expired, forged}.
+//!
+//! `isolation`: one user against another's rows; `roles`: anon, bad tokens, service_role,
+//! metadata tables, RPC functions and the RLS catalogue check.
+
+mod isolation;
+mod roles;
+
+use crate::helpers::postgrest::{Auth, Reply, Rest};
+use crate::helpers::{spawn_stack, TestStack, TestUser};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// The tables that hold one user's data (each has `user_id`).
+const USER_TABLES: [&str; 4] = ["providers", "mvp_workflows", "executions", "sync_logs"];
+
+struct Fixture {
+    stack: TestStack,
+    rest: Rest,
+    a: TestUser,
+    b: TestUser,
+    provider_a: Uuid,
+    provider_b: Uuid,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let stack = spawn_stack().await;
+        let rest = Rest::new(&stack.postgrest_url);
+        let a = stack.create_user("a@example.com").await;
+        let b = stack.create_user("b@example.com").await;
+        let provider_a = seed_provider(&stack, a.id).await;
+        let provider_b = seed_provider(&stack, b.id).await;
+        let fixture = Fixture {
+            stack,
+            rest,
+            a,
+            b,
+            provider_a,
+            provider_b,
+        };
+        for user in [&fixture.a, &fixture.b] {
+            let provider = fixture.provider_of(user);
+            for table in ["mvp_workflows", "executions", "sync_logs"] {
+                let body = fixture.new_row(table, user.id, provider);
+                fixture.superuser_insert(table, &body).await;
+            }
+        }
+        fixture
+    }
+
+    fn provider_of(&self, user: &TestUser) -> Uuid {
+        if user.id == self.a.id {
+            self.provider_a
+        } else {
+            self.provider_b
+        }
+    }
+
+    /// A valid new row of `table` for `owner` on `provider`.
+    fn new_row(&self, table: &str, owner: Uuid, provider: Uuid) -> Value {
+        let unique = Uuid::new_v4().simple().to_string();
+        match table {
+            "providers" => json!({"user_id": owner, "name": format!("n8n {unique}"),
+                                  "base_url": "http://n8n.example.com", "api_key_ciphertext": "v1:x"}),
+            "mvp_workflows" => json!({"user_id": owner, "provider_id": provider,
+                                      "n8n_workflow_id": unique, "name": "Workflow"}),
+            "executions" => {
+                json!({"user_id": owner, "provider_id": provider, "n8n_workflow_id": "wf",
+                                   "n8n_execution_id": rand_id(), "status": "success"})
+            }
+            "sync_logs" => {
+                json!({"user_id": owner, "provider_id": provider, "sync_type": "manual"})
+            }
+            "migration_metadata" => {
+                json!({"migration_file": format!("{unique}.sql"), "source": "dev"})
+            }
+            other => panic!("no row shape for {other}"),
+        }
+    }
+
+    async fn superuser_insert(&self, table: &str, row: &Value) {
+        // Only the given columns, so the others take their defaults (ids, timestamps).
+        let columns: Vec<&String> = row.as_object().expect("row object").keys().collect();
+        let list = columns
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.stack
+            .db
+            .execute(
+                &format!(
+                    "insert into public.{table} ({list}) select {list}
+                     from json_populate_record(null::public.{table}, $1::text::json)"
+                ),
+                &[&row.to_string()],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("seed {table}: {e:?}"));
+    }
+
+    /// Ids of `owner`'s rows in `table`, read as superuser (the ground truth).
+    async fn ids_of(&self, table: &str, owner: Uuid) -> Vec<String> {
+        self.stack
+            .db
+            .query(
+                &format!("select id::text from public.{table} where user_id = $1 order by id"),
+                &[&owner],
+            )
+            .await
+            .expect("superuser select")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// A row of `table` as superuser, to compare before/after an attempted change.
+    async fn snapshot(&self, table: &str, id: &str) -> Option<String> {
+        self.stack
+            .db
+            .query_opt(
+                &format!("select to_jsonb(t)::text from public.{table} t where id::text = $1"),
+                &[&id],
+            )
+            .await
+            .expect("snapshot")
+            .map(|r| r.get(0))
+    }
+
+    fn user(&self, user: &TestUser) -> Auth {
+        Auth::Bearer(user.token.clone())
+    }
+}
+
+async fn seed_provider(stack: &TestStack, owner: Uuid) -> Uuid {
+    stack
+        .db
+        .query_one(
+            "insert into public.providers (user_id, name, base_url, api_key_ciphertext)
+             values ($1, 'main', 'http://n8n.example.com', 'v1:x') returning id",
+            &[&owner],
+        )
+        .await
+        .expect("seed provider")
+        .get(0)
+}
+
+fn rand_id() -> i64 {
+    i64::from(Uuid::new_v4().as_fields().0 >> 1)
+}
+
+fn refused(reply: &Reply) -> bool {
+    // postrust answers an RLS/privilege refusal with 401 where PostgREST answers 403; the
+    // PostgreSQL code is what both agree on.
+    !reply.status.is_success()
+}
+
+fn conflict_target(table: &str) -> &'static str {
+    match table {
+        "mvp_workflows" => "provider_id,n8n_workflow_id",
+        "executions" => "provider_id,n8n_execution_id",
+        _ => "id",
+    }
+}
+
+fn patch_for(table: &str) -> Value {
+    match table {
+        "providers" => json!({"name": "hijacked"}),
+        "mvp_workflows" => json!({"name": "hijacked", "execution_count": 999}),
+        "executions" => json!({"status": "error"}),
+        "sync_logs" => json!({"status": "error", "error_message": "hijacked"}),
+        other => panic!("no patch for {other}"),
+    }
+}
