@@ -29,8 +29,7 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
                 status: ExecutionStatus,
             }
 
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let db = Db::new(&state, &session);
             let now = Utc::now();
             let range = ChartRange::parse(&range);
@@ -130,8 +129,7 @@ pub async fn sync_now(instance: Option<Uuid>) -> Result<SyncOutcome, AppError> {
                 base_url: String,
             }
 
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let response = edge::sync_all(&state, &session, instance).await?;
             // Only to name the URL to check in failure messages.
             let urls: HashMap<Uuid, String> = Db::new(&state, &session)

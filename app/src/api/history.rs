@@ -43,8 +43,7 @@ pub async fn load_sync_logs(
                 avg_duration_ms: Option<i64>,
             }
 
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let db = Db::new(&state, &session);
             let now = Utc::now();
             let mut runs_query = vec![
@@ -141,8 +140,7 @@ pub async fn load_executions(
                 name: String,
             }
 
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let db = Db::new(&state, &session);
             let now = Utc::now();
             let offset = page * EXECUTIONS_PER_PAGE;

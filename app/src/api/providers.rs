@@ -20,8 +20,7 @@ use flowpulse_core::rows::Provider;
 pub async fn list_providers() -> Result<ProviderList, AppError> {
     with_status(
         async {
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let rows: Vec<Provider> = Db::new(&state, &session)
                 .select(
                     "providers",
@@ -50,8 +49,7 @@ pub async fn save_provider(
     with_status(
         async {
             use crate::validation::{instance_name_problem, normalize_base_url};
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let name = name.trim().to_string();
             if let Some(problem) = instance_name_problem(&name) {
                 return Err(AppError::Invalid(problem.into()));
@@ -97,8 +95,7 @@ pub async fn save_provider(
 pub async fn delete_provider(id: Uuid) -> Result<(), AppError> {
     with_status(
         async {
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let deleted = Db::new(&state, &session)
                 .delete("providers", &[("id", format!("eq.{id}"))])
                 .await?;
@@ -116,8 +113,7 @@ pub async fn delete_provider(id: Uuid) -> Result<(), AppError> {
 pub async fn test_provider(id: Uuid) -> Result<ProviderView, AppError> {
     with_status(
         async {
-            let state = request::state()?;
-            let session = request::require_session(&state)?;
+            let (state, session) = request::signed_in()?;
             let rows: Vec<Provider> = Db::new(&state, &session)
                 .select(
                     "providers",

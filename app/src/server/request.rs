@@ -23,8 +23,16 @@ fn parts() -> Result<Parts, AppError> {
 }
 
 /// The verified session of this request, or `Unauthorized`.
-pub fn require_session(state: &ServerState) -> Result<Session, AppError> {
+fn require_session(state: &ServerState) -> Result<Session, AppError> {
     optional_session(state)?.ok_or(AppError::Unauthorized)
+}
+
+/// The shared state and this request's verified session (or `Unauthorized`): how every
+/// server function that acts for a signed-in user begins.
+pub fn signed_in() -> Result<(ServerState, Session), AppError> {
+    let state = state()?;
+    let session = require_session(&state)?;
+    Ok((state, session))
 }
 
 /// The verified session of this request, if any.
