@@ -127,6 +127,19 @@ async fn sync_workflow_syncs_one_workflow_and_refuses_someone_elses() {
     );
 }
 
+/// Cleanup runs logged so far, for every user.
+async fn cleanup_runs(stack: &TestStack) -> i64 {
+    stack
+        .db
+        .query_one(
+            "select count(*) from public.sync_logs where sync_type = 'cleanup'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
 async fn is_archived(stack: &TestStack, n8n_workflow_id: &str) -> bool {
     stack
         .db
@@ -195,16 +208,7 @@ async fn cleanup_is_a_dry_run_for_users_and_real_for_service_role() {
             .any(|r| r == &format!("DELETE /api/v1/workflows/{orphan}")),
         "the orphan was deleted in n8n"
     );
-    let cleanup_logs: i64 = w
-        .stack
-        .db
-        .query_one(
-            "select count(*) from public.sync_logs where sync_type = 'cleanup'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let cleanup_logs = cleanup_runs(&w.stack).await;
     assert!(cleanup_logs >= 1);
 
     w.fake.restore_workflow(removed);
@@ -310,15 +314,6 @@ async fn the_cron_trigger_runs_a_scheduled_sync_and_the_cleanup() {
     assert_eq!(counted, 2);
     let reply = fire("17 3 * * *").await.unwrap();
     assert_eq!(reply.status(), 200);
-    let cleanups: i64 = w
-        .stack
-        .db
-        .query_one(
-            "select count(*) from public.sync_logs where sync_type = 'cleanup'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let cleanups = cleanup_runs(&w.stack).await;
     assert!(cleanups >= 1, "the daily cron also cleans up");
 }
