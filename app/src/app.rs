@@ -1,7 +1,8 @@
-//! The HTML shell, the top bar and the router.
+//! The HTML shell, the top bar and the router. All of it renders on the server; the islands
+//! inside (sign-out, the live bridge, each page's forms) are what the browser hydrates.
 
 use crate::api::auth::{current_user, SignOut};
-use crate::live::provide_live_updates;
+use crate::live::LiveBridge;
 use crate::pages::{
     dashboard::DashboardPage,
     executions::ExecutionsPage,
@@ -12,7 +13,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::StaticSegment;
+use leptos_router::{SsrMode, StaticSegment};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -24,7 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -49,8 +50,6 @@ pub fn load_page(path: &str) {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let user = Resource::new(|| (), |_| current_user());
-    let signed_in = Signal::derive(move || matches!(user.get(), Some(Ok(Some(_)))));
-    provide_live_updates(signed_in);
     view! {
         <Stylesheet id="flowpulse" href="/pkg/flowpulse.css" />
         <Title text="FlowPulse" />
@@ -61,16 +60,18 @@ pub fn App() -> impl IntoView {
                     <img src="/favicon.svg" alt="" width="22" height="22" />
                     "FlowPulse"
                 </a>
-                <Transition fallback=|| ()>
+                <Suspense fallback=|| ()>
                     {move || {
                         user.get()
                             .and_then(Result::ok)
                             .flatten()
                             .map(|user| view! { <SignedInNav email=user.email /> })
                     }}
-                </Transition>
+                </Suspense>
             </header>
             <main class="page" id="main">
+                // Async: each page is sent whole once its data is read. The live bridge fetches
+                // pages to patch them in place, and it cannot run streamed-in fragments.
                 <Routes fallback=|| {
                     view! {
                         <section class="card empty">
@@ -81,12 +82,12 @@ pub fn App() -> impl IntoView {
                         </section>
                     }
                 }>
-                    <Route path=StaticSegment("") view=DashboardPage />
-                    <Route path=StaticSegment("providers") view=ProvidersPage />
-                    <Route path=StaticSegment("executions") view=ExecutionsPage />
-                    <Route path=StaticSegment("sync-logs") view=SyncLogsPage />
-                    <Route path=StaticSegment("sign-in") view=SignInPage />
-                    <Route path=StaticSegment("sign-up") view=SignUpPage />
+                    <Route path=StaticSegment("") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("providers") view=ProvidersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("executions") view=ExecutionsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sync-logs") view=SyncLogsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sign-up") view=SignUpPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -96,12 +97,6 @@ pub fn App() -> impl IntoView {
 /// Navigation and the account menu of a signed-in user.
 #[component]
 fn SignedInNav(email: String) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(path)) = sign_out.value().get() {
-            load_page(&path);
-        }
-    });
     view! {
         <nav class="main-nav" aria-label="Main">
             <A href="/" exact=true attr:data-testid="nav-dashboard">"Dashboard"</A>
@@ -111,9 +106,24 @@ fn SignedInNav(email: String) -> impl IntoView {
         </nav>
         <div class="account">
             <span class="muted account-email" data-testid="account-email">{email}</span>
-            <ActionForm action=sign_out>
-                <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
-            </ActionForm>
+            <SignOutButton />
         </div>
+        <LiveBridge />
+    }
+}
+
+/// "Sign out": ends the session, then loads the sign-in page.
+#[island]
+fn SignOutButton() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(path)) = sign_out.value().get() {
+            load_page(&path);
+        }
+    });
+    view! {
+        <ActionForm action=sign_out>
+            <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
+        </ActionForm>
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::live::now_or;
 use chrono::{DateTime, Utc};
 use flowpulse_core::n8n::ExecutionStatus;
 use flowpulse_core::rows::{ProviderStatus, SyncStatus, SyncType};
@@ -76,7 +75,8 @@ pub fn ExecutionBadge(status: Option<ExecutionStatus>) -> impl IntoView {
     }
 }
 
-/// "5 minutes ago", with the exact UTC time on hover; a dash for never.
+/// "5 minutes ago", with the exact UTC time on hover; a dash for never. `data-at` (Unix
+/// milliseconds) lets the live bridge re-word it as time passes.
 #[component]
 pub fn RelativeTime(
     /// The moment.
@@ -89,8 +89,8 @@ pub fn RelativeTime(
 ) -> impl IntoView {
     match at {
         Some(at) => view! {
-            <time datetime=at.to_rfc3339() title=format::absolute_time(at)>
-                {move || format::relative_time(at, now_or(now))}
+            <time datetime=at.to_rfc3339() data-at=at.timestamp_millis() title=format::absolute_time(at)>
+                {format::relative_time(at, now)}
             </time>
         }
         .into_any(),

@@ -1,94 +1,93 @@
 //! `/`: totals, the executions chart, the workflow table and "Sync now".
 
 use crate::api::dashboard::{load_dashboard, sync_now};
-use crate::components::{sync_status_name, Badge, ErrorNotice, Loading};
+use crate::components::{sync_status_name, Badge, ErrorNotice};
 use crate::format;
-use crate::live::use_live;
+use crate::live::{request_refresh, LiveDot};
 use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome};
 use crate::pages::chart_view::ExecutionsChart;
 use crate::pages::provider_form::ProviderForm;
-use crate::pages::query::{use_query_value, use_set_query};
-use crate::pages::workflow_table::WorkflowTable;
+use crate::pages::query::PageQuery;
+use crate::pages::workflow_table::{TableView, WorkflowTable};
 use leptos::prelude::*;
 use uuid::Uuid;
+
+/// What the dashboard's regions show, for the live bridge.
+const DASHBOARD_TABLES: &str = "providers mvp_workflows";
 
 /// `/`
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let live = use_live();
-    let reload = RwSignal::new(0u64);
-    let instance_param = use_query_value("instance");
-    let instance = Memo::new(move |_| instance_param.get().and_then(|id| id.parse::<Uuid>().ok()));
-    let range_param = use_query_value("range");
-    let range = Memo::new(move |_| ChartRange::parse(&range_param.get().unwrap_or_default()));
-    let dashboard = Resource::new(
-        move || {
-            (
-                instance.get(),
-                range.get(),
-                live.workflows.get(),
-                live.providers.get(),
-                reload.get(),
-            )
-        },
-        |(instance, range, ..)| load_dashboard(instance, range.as_str().to_string()),
-    );
-    let sync = Action::new(move |instance: &Option<Uuid>| sync_now(*instance));
+    let query = PageQuery::current();
+    let instance = query.uuid("instance");
+    let range = ChartRange::parse(&query.value("range").unwrap_or_default());
+    view! {
+        <SyncControls />
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                match load_dashboard(instance, range.as_str().to_string()).await {
+                    Err(error) => view! {
+                        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+                            <ErrorNotice error />
+                        </div>
+                    }.into_any(),
+                    Ok(data) if data.providers.is_empty() => view! {
+                        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+                            <FirstInstance />
+                        </div>
+                    }.into_any(),
+                    Ok(data) => view! { <DashboardBody data query instance range /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The instance the dashboard is filtered to, read from the address bar when it is used: the
+/// filter changes the URL without reloading this island.
+fn selected_instance() -> Option<Uuid> {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = window().location().search().ok()?;
+        let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+        params.get("instance").and_then(|id| id.parse().ok())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// The page heading, "Sync now" with the live-connection dot beside it, and the sync report.
+#[island]
+fn SyncControls() -> impl IntoView {
+    let sync = Action::new(move |_: &()| sync_now(selected_instance()));
     Effect::new(move |_| {
         if sync.value().with(Option::is_some) {
-            reload.update(|value| *value += 1);
+            request_refresh();
         }
     });
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
-            <SyncButton sync instance />
+            <div class="sync-controls">
+                <LiveDot />
+                <button type="button" class="primary" data-testid="sync-now" aria-busy=move || sync.pending().get().to_string()
+                    disabled=move || sync.pending().get()
+                    on:click=move |_| { sync.dispatch(()); }>
+                    {move || if sync.pending().get() {
+                        view! { <span class="spinner" aria-hidden="true"></span>"Syncing…" }.into_any()
+                    } else {
+                        view! { "Sync now" }.into_any()
+                    }}
+                </button>
+            </div>
         </div>
         <SyncReport sync />
-        <Transition fallback=|| view! { <Loading label="Loading your workflows…" /> }>
-            {move || dashboard.get().map(|result| match result {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(data) if data.providers.is_empty() => view! {
-                    <FirstInstance on_saved=Callback::new(move |_| reload.update(|value| *value += 1)) />
-                }.into_any(),
-                Ok(data) => view! { <DashboardBody data instance range /> }.into_any(),
-            })}
-        </Transition>
-    }
-}
-
-/// "Sync now", with the live-connection dot beside it.
-#[component]
-fn SyncButton(
-    sync: Action<Option<Uuid>, Result<SyncOutcome, crate::error::AppError>>,
-    instance: Memo<Option<Uuid>>,
-) -> impl IntoView {
-    let live = use_live();
-    view! {
-        <div class="sync-controls">
-            <span class="live-dot" class:on=move || live.connected.get() data-testid="live-indicator"
-                data-connected=move || live.connected.get().to_string()
-                title=move || if live.connected.get() { "Live updates on" } else { "Live updates off: reconnecting…" }>
-                <span class="visually-hidden">{move || if live.connected.get() { "Live updates on" } else { "Live updates off" }}</span>
-            </span>
-            <button type="button" class="primary" data-testid="sync-now" aria-busy=move || sync.pending().get().to_string()
-                disabled=move || sync.pending().get()
-                on:click=move |_| { sync.dispatch(instance.get_untracked()); }>
-                {move || if sync.pending().get() {
-                    view! { <span class="spinner" aria-hidden="true"></span>"Syncing…" }.into_any()
-                } else {
-                    view! { "Sync now" }.into_any()
-                }}
-            </button>
-        </div>
     }
 }
 
 /// The outcome of the last "Sync now", per instance.
 #[component]
-fn SyncReport(
-    sync: Action<Option<Uuid>, Result<SyncOutcome, crate::error::AppError>>,
-) -> impl IntoView {
+fn SyncReport(sync: Action<(), Result<SyncOutcome, crate::error::AppError>>) -> impl IntoView {
     view! {
         <div aria-live="polite" data-testid="sync-report">
             {move || sync.pending().get().then(|| view! {
@@ -123,7 +122,7 @@ fn SyncReport(
 
 /// Guided first step for a user without instances.
 #[component]
-fn FirstInstance(on_saved: Callback<crate::model::ProviderView>) -> impl IntoView {
+fn FirstInstance() -> impl IntoView {
     view! {
         <section class="card onboarding" data-testid="onboarding">
             <h2>"Welcome! Connect your first n8n instance"</h2>
@@ -132,7 +131,7 @@ fn FirstInstance(on_saved: Callback<crate::model::ProviderView>) -> impl IntoVie
                 <li>"Enter a name for the instance, its URL and the key below."</li>
                 <li>"FlowPulse tests the connection; then press Sync now."</li>
             </ol>
-            <ProviderForm existing=None on_saved />
+            <ProviderForm existing=None done_path="/".to_string() />
         </section>
     }
 }
@@ -141,67 +140,74 @@ fn FirstInstance(on_saved: Callback<crate::model::ProviderView>) -> impl IntoVie
 #[component]
 fn DashboardBody(
     data: Dashboard,
-    instance: Memo<Option<Uuid>>,
-    range: Memo<ChartRange>,
+    query: PageQuery,
+    instance: Option<Uuid>,
+    range: ChartRange,
 ) -> impl IntoView {
-    let set_query = use_set_query();
-    let set_instance = set_query.clone();
     let totals = data.totals;
     let failures_class = if totals.failures_24h > 0 {
         "stat-value bad"
     } else {
         "stat-value"
     };
+    let table = TableView::from_query(&query);
+    let search = table.search.clone();
     view! {
-        <div class="filters">
-            <InstancePicker providers=data.providers.clone() selected=instance
-                on_pick=Callback::new(move |id: Option<String>| set_instance(&[("instance", id)])) />
-            <div class="field">
-                <label for="chart-range">"Period"</label>
-                <select id="chart-range" data-testid="chart-range"
-                    on:change=move |event| set_query(&[("range", Some(event_target_value(&event)))])>
-                    {ChartRange::ALL.into_iter().map(|option| view! {
-                        <option value=option.as_str() selected=move || range.get() == option>{option.label()}</option>
-                    }).collect_view()}
-                </select>
+        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+            <div class="filters">
+                <InstancePicker providers=data.providers.clone() selected=instance resets="" />
+                <div class="field">
+                    <label for="chart-range">"Period"</label>
+                    <select id="chart-range" data-testid="chart-range" data-query-param="range">
+                        {ChartRange::ALL.into_iter().map(|option| view! {
+                            <option value=option.as_str() selected=range == option>{option.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
             </div>
+            <section class="totals" aria-label="Totals">
+                <div class="stat"><span class="stat-label">"Workflows"</span><span class="stat-value" data-testid="total-workflows">{totals.workflows}</span></div>
+                <div class="stat"><span class="stat-label">"Executions"</span><span class="stat-value" data-testid="total-executions">{format::count(totals.executions)}</span></div>
+                <div class="stat"><span class="stat-label">"Success rate"</span><span class="stat-value" data-testid="total-success-rate">{format::percent(totals.success_rate)}</span></div>
+                <div class="stat"><span class="stat-label">"Failures, last 24 h"</span><span class=failures_class data-testid="total-failures-24h">{format::count(totals.failures_24h)}</span></div>
+            </section>
+            <section class="card" aria-labelledby="chart-title">
+                <h2 id="chart-title">"Executions over time"</h2>
+                <ExecutionsChart buckets=data.chart range truncated=data.chart_truncated />
+            </section>
         </div>
-        <section class="totals" aria-label="Totals">
-            <div class="stat"><span class="stat-label">"Workflows"</span><span class="stat-value" data-testid="total-workflows">{totals.workflows}</span></div>
-            <div class="stat"><span class="stat-label">"Executions"</span><span class="stat-value" data-testid="total-executions">{format::count(totals.executions)}</span></div>
-            <div class="stat"><span class="stat-label">"Success rate"</span><span class="stat-value" data-testid="total-success-rate">{format::percent(totals.success_rate)}</span></div>
-            <div class="stat"><span class="stat-label">"Failures, last 24 h"</span><span class=failures_class data-testid="total-failures-24h">{format::count(totals.failures_24h)}</span></div>
-        </section>
-        <section class="card" aria-labelledby="chart-title">
-            <h2 id="chart-title">"Executions over time"</h2>
-            <ExecutionsChart buckets=data.chart range=range.get_untracked() truncated=data.chart_truncated />
-        </section>
         <section class="card" aria-labelledby="workflows-title">
             <h2 id="workflows-title">"Workflows"</h2>
-            <WorkflowTable workflows=data.workflows providers=data.providers now=data.now />
+            // Outside the live region: a refresh must never rewrite what is being typed.
+            <div class="table-tools">
+                <label for="workflow-search">"Search workflows"</label>
+                <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
+                    data-query-param="q" value=search />
+            </div>
+            <div id="dashboard-workflows" data-live-region data-live-tables=DASHBOARD_TABLES>
+                <WorkflowTable workflows=data.workflows providers=data.providers now=data.now shown=table query />
+            </div>
         </section>
     }
 }
 
-/// "All instances" or one of them.
+/// "All instances" or one of them; picking one sets `?instance=` and clears `resets`.
 #[component]
 pub fn InstancePicker(
     providers: Vec<ProviderOption>,
-    selected: Memo<Option<Uuid>>,
-    on_pick: Callback<Option<String>>,
+    selected: Option<Uuid>,
+    /// Query parameters that no longer apply once the instance changes, space separated.
+    resets: &'static str,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for="instance-filter">"Instance"</label>
-            <select id="instance-filter" data-testid="instance-filter"
-                on:change=move |event| {
-                    let value = event_target_value(&event);
-                    on_pick.run((!value.is_empty()).then_some(value));
-                }>
-                <option value="" selected=move || selected.get().is_none()>"All instances"</option>
+            <select id="instance-filter" data-testid="instance-filter" data-query-param="instance"
+                data-query-resets=resets>
+                <option value="" selected=selected.is_none()>"All instances"</option>
                 {providers.into_iter().map(|provider| {
                     let id = provider.id;
-                    view! { <option value=id.to_string() selected=move || selected.get() == Some(id)>{provider.name}</option> }
+                    view! { <option value=id.to_string() selected=selected == Some(id)>{provider.name}</option> }
                 }).collect_view()}
             </select>
         </div>

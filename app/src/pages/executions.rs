@@ -1,94 +1,97 @@
 //! `/executions`: the execution history, filtered and paged.
 
 use crate::api::history::{load_executions, EXECUTIONS_PER_PAGE, TIME_RANGES};
-use crate::components::{ErrorNotice, ExecutionBadge, Loading, RelativeTime};
+use crate::components::{ErrorNotice, ExecutionBadge, RelativeTime};
 use crate::format;
-use crate::live::use_live;
+use crate::model::ExecutionPage;
 use crate::pages::dashboard::InstancePicker;
-use crate::pages::query::{use_query_value, use_set_query};
+use crate::pages::query::PageQuery;
 use flowpulse_core::n8n::ExecutionStatus;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// `/executions`
+/// What the executions region shows, for the live bridge (executions arrive with workflow
+/// counter changes).
+const EXECUTION_TABLES: &str = "mvp_workflows providers";
+
+/// The filters of the executions page, from its query string.
+#[derive(Debug, Clone)]
+struct Filters {
+    workflow: Option<Uuid>,
+    instance: Option<Uuid>,
+    status: Option<String>,
+    range: Option<String>,
+    page: u64,
+}
+
+/// `/executions`; `?workflow=`, `?instance=`, `?status=`, `?range=` filter it, `?page=` pages.
 #[component]
 pub fn ExecutionsPage() -> impl IntoView {
-    let live = use_live();
-    let uuid_param = |key| {
-        let raw = use_query_value(key);
-        Memo::new(move |_| raw.get().and_then(|id| id.parse::<Uuid>().ok()))
+    let query = PageQuery::current();
+    let filters = Filters {
+        workflow: query.uuid("workflow"),
+        instance: query.uuid("instance"),
+        status: query.value("status"),
+        range: query.value("range"),
+        page: query.value("page").and_then(|p| p.parse().ok()).unwrap_or(0),
     };
-    let workflow = uuid_param("workflow");
-    let instance = uuid_param("instance");
-    let status = use_query_value("status");
-    let range = use_query_value("range");
-    let page_param = use_query_value("page");
-    let page = Memo::new(move |_| {
-        page_param
-            .get()
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-    });
-    let executions = Resource::new(
-        move || {
-            (
-                workflow.get(),
-                status.get(),
-                instance.get(),
-                range.get(),
-                page.get(),
-                live.workflows.get(),
-            )
-        },
-        |(workflow, status, instance, range, page, _)| {
-            load_executions(workflow, status, instance, range, page)
-        },
-    );
-    let set_query = use_set_query();
     view! {
         <h1>"Executions"</h1>
-        <Transition fallback=|| view! { <Loading label="Loading executions…" /> }>
-            {move || executions.get().map(|result| match result {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(data) => {
-                    let now = data.now;
-                    let (set_instance, set_workflow, set_status, set_range, set_page) =
-                        (set_query.clone(), set_query.clone(), set_query.clone(), set_query.clone(), set_query.clone());
-                    let set_page_back = set_page.clone();
-                    let first = data.offset + 1;
-                    let last = data.offset + data.rows.len() as u64;
-                    let has_next = last < data.total;
-                    view! {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                let f = filters.clone();
+                let result = load_executions(f.workflow, f.status, f.instance, f.range, f.page).await;
+                view! {
+                    <div id="executions" data-live-region data-live-tables=EXECUTION_TABLES>
+                        {match result {
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                            Ok(data) => view! { <ExecutionsBody data filters=filters.clone() query=query.clone() /> }.into_any(),
+                        }}
+                    </div>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Filters, the table and the pager.
+#[component]
+fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> impl IntoView {
+    let now = data.now;
+    let first = data.offset + 1;
+    let last = data.offset + data.rows.len() as u64;
+    let has_next = last < data.total;
+    let (workflow, status, range) = (filters.workflow, filters.status.clone(), filters.range.clone());
+    let page_link = |page: u64| query.href_with(&[("page", (page > 0).then(|| page.to_string()))]);
+    let previous = (filters.page > 0).then(|| page_link(filters.page - 1));
+    let next = has_next.then(|| page_link(filters.page + 1));
+    view! {
                         <div class="filters">
-                            <InstancePicker providers=data.providers selected=instance
-                                on_pick=Callback::new(move |id: Option<String>| set_instance(&[("instance", id), ("workflow", None), ("page", None)])) />
+                            <InstancePicker providers=data.providers selected=filters.instance resets="workflow page" />
                             <div class="field">
                                 <label for="workflow-filter">"Workflow"</label>
-                                <select id="workflow-filter" data-testid="workflow-filter"
-                                    on:change=move |event| set_workflow(&[("workflow", Some(event_target_value(&event))), ("page", None)])>
-                                    <option value="" selected=move || workflow.get().is_none()>"All workflows"</option>
+                                <select id="workflow-filter" data-testid="workflow-filter" data-query-param="workflow" data-query-resets="page">
+                                    <option value="" selected=workflow.is_none()>"All workflows"</option>
                                     {data.workflows.into_iter().map(|option| {
                                         let id = option.id;
-                                        view! { <option value=id.to_string() selected=move || workflow.get() == Some(id)>{option.name}</option> }
+                                        view! { <option value=id.to_string() selected=workflow == Some(id)>{option.name}</option> }
                                     }).collect_view()}
                                 </select>
                             </div>
                             <div class="field">
                                 <label for="status-filter">"Status"</label>
-                                <select id="status-filter" data-testid="status-filter"
-                                    on:change=move |event| set_status(&[("status", Some(event_target_value(&event))), ("page", None)])>
-                                    <option value="" selected=move || status.get().is_none()>"Any status"</option>
+                                <select id="status-filter" data-testid="status-filter" data-query-param="status" data-query-resets="page">
+                                    <option value="" selected=status.is_none()>"Any status"</option>
                                     {ExecutionStatus::ALL.into_iter().map(|option| view! {
-                                        <option value=option.as_str() selected=move || status.get().as_deref() == Some(option.as_str())>{option.as_str()}</option>
+                                        <option value=option.as_str() selected=status.as_deref() == Some(option.as_str())>{option.as_str()}</option>
                                     }).collect_view()}
                                 </select>
                             </div>
                             <div class="field">
                                 <label for="range-filter">"Started"</label>
-                                <select id="range-filter" data-testid="range-filter"
-                                    on:change=move |event| set_range(&[("range", Some(event_target_value(&event))), ("page", None)])>
+                                <select id="range-filter" data-testid="range-filter" data-query-param="range" data-query-resets="page">
                                     {TIME_RANGES.into_iter().map(|(value, label)| view! {
-                                        <option value=value selected=move || range.get().as_deref().unwrap_or("all") == value>{label}</option>
+                                        <option value=value selected=range.as_deref().unwrap_or("all") == value>{label}</option>
                                     }).collect_view()}
                                 </select>
                             </div>
@@ -117,24 +120,23 @@ pub fn ExecutionsPage() -> impl IntoView {
                             }.into_any()
                         }}
                         <nav class="pager" aria-label="Pages">
-                            <button type="button" data-testid="page-previous" disabled=data.offset == 0
-                                on:click=move |_| set_page_back(&[("page", page.get_untracked().checked_sub(1).filter(|p| *p > 0).map(|p| p.to_string()))])>
-                                "Previous"
-                            </button>
+                            <PageLink href=previous label="Previous" testid="page-previous" />
                             <span data-testid="page-info">{if data.total == 0 {
                                 "0 executions".to_string()
                             } else {
                                 format!("{first}–{last} of {}", format::count(i64::try_from(data.total).unwrap_or(i64::MAX)))
                             }}</span>
-                            <button type="button" data-testid="page-next" disabled=!has_next
-                                on:click=move |_| set_page(&[("page", Some((page.get_untracked() + 1).to_string()))])>
-                                "Next"
-                            </button>
+                            <PageLink href=next label="Next" testid="page-next" />
                         </nav>
                         <p class="muted">{format!("{EXECUTIONS_PER_PAGE} per page, newest first. Times in your browser are relative; hover for UTC.")}</p>
-                    }.into_any()
-                }
-            })}
-        </Transition>
+    }
+}
+
+/// A pager link, or its disabled look when there is no such page.
+#[component]
+fn PageLink(href: Option<String>, label: &'static str, testid: &'static str) -> impl IntoView {
+    match href {
+        Some(href) => view! { <a class="button" href=href data-live-link data-testid=testid>{label}</a> }.into_any(),
+        None => view! { <span class="button" aria-disabled="true" data-testid=testid>{label}</span> }.into_any(),
     }
 }

@@ -2,25 +2,27 @@
 //! the dashboard.
 
 use crate::api::providers::SaveProvider;
+use crate::app::load_page;
 use crate::components::ErrorNotice;
 use crate::model::ProviderView;
 use leptos::prelude::*;
 
-/// Add (no `existing`) or edit an instance. Saving also tests the connection.
-#[component]
+/// Add (no `existing`) or edit an instance. Saving also tests the connection, then loads
+/// `done_path`, which the server renders with the saved instance.
+#[island]
 pub fn ProviderForm(
     /// The instance being edited, `None` to add one.
     existing: Option<ProviderView>,
-    /// Called with the saved (and tested) instance.
-    on_saved: Callback<ProviderView>,
-    /// Shows a Cancel button that calls this.
+    /// The page to load once saved.
+    done_path: String,
+    /// Where a Cancel link leads; no link when `None`.
     #[prop(optional)]
-    on_cancel: Option<Callback<()>>,
+    cancel_path: Option<String>,
 ) -> impl IntoView {
     let action = ServerAction::<SaveProvider>::new();
     Effect::new(move |_| {
-        if let Some(Ok(saved)) = action.value().get() {
-            on_saved.run(saved);
+        if let Some(Ok(_)) = action.value().get() {
+            load_page(&done_path);
         }
     });
     let editing = existing.is_some();
@@ -74,8 +76,8 @@ pub fn ProviderForm(
                             (false, false) => "Add instance",
                         }}
                     </button>
-                    {on_cancel.map(|cancel| view! {
-                        <button type="button" data-testid="provider-cancel" on:click=move |_| cancel.run(())>"Cancel"</button>
+                    {cancel_path.map(|path| view! {
+                        <a class="button" href=path data-testid="provider-cancel">"Cancel"</a>
                     })}
                 </div>
             </div>

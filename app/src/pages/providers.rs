@@ -1,103 +1,81 @@
 //! `/providers`: the user's n8n instances.
 
 use crate::api::providers::{delete_provider, list_providers, test_provider};
-use crate::components::{ErrorNotice, Loading, ProviderBadge, RelativeTime};
-use crate::live::use_live;
+use crate::components::{ErrorNotice, ProviderBadge, RelativeTime};
+use crate::live::request_refresh;
 use crate::model::ProviderView;
 use crate::pages::provider_form::ProviderForm;
+use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// `/providers`
+/// What the providers page's region shows, for the live bridge.
+const PROVIDER_TABLES: &str = "providers";
+
+/// `/providers`; `?edit=<id>` puts that instance into the form.
 #[component]
 pub fn ProvidersPage() -> impl IntoView {
-    let live = use_live();
-    let reload = RwSignal::new(0u64);
-    let providers = Resource::new(
-        move || (live.providers.get(), reload.get()),
-        |_| list_providers(),
-    );
-    // `None`: the add form; `Some`: editing that instance.
-    let editing = RwSignal::new(None::<ProviderView>);
-    let refresh = move || reload.update(|value| *value += 1);
-    let on_saved = Callback::new(move |_: ProviderView| {
-        editing.set(None);
-        refresh();
-    });
+    let editing_id = PageQuery::current().uuid("edit");
     view! {
         <h1>"n8n instances"</h1>
-        <Transition fallback=|| view! { <Loading label="Loading your instances…" /> }>
-            {move || providers.get().map(|result| match result {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(list) if list.providers.is_empty() => view! {
-                    <section class="card onboarding" data-testid="providers-empty">
-                        <h2>"Connect your first n8n instance"</h2>
-                        <p>"FlowPulse reads workflows and executions through n8n's public API. Give the instance a name, its URL and an API key; FlowPulse tests the connection right away."</p>
-                        <ProviderForm existing=None on_saved />
-                    </section>
-                }.into_any(),
-                Ok(list) => {
-                    let now = list.now;
-                    view! {
-                        <ul class="provider-list" data-testid="provider-list">
-                            {list.providers.into_iter().map(|provider| view! {
-                                <ProviderRow provider now editing on_changed=Callback::new(move |()| refresh()) />
-                            }).collect_view()}
-                        </ul>
-                        <section class="card" aria-labelledby="provider-form-title">
-                            {move || match editing.get() {
-                                Some(provider) => view! {
-                                    <h2 id="provider-form-title">{format!("Edit \"{}\"", provider.name)}</h2>
-                                    <ProviderForm existing=Some(provider) on_saved
-                                        on_cancel=Callback::new(move |()| editing.set(None)) />
-                                }.into_any(),
-                                None => view! {
-                                    <h2 id="provider-form-title">"Add an instance"</h2>
-                                    <ProviderForm existing=None on_saved />
-                                }.into_any(),
-                            }}
-                        </section>
-                    }.into_any()
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                match list_providers().await {
+                    Err(error) => view! {
+                        <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                            <ErrorNotice error />
+                        </div>
+                    }.into_any(),
+                    Ok(list) if list.providers.is_empty() => view! {
+                        <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                            <section class="card onboarding" data-testid="providers-empty">
+                                <h2>"Connect your first n8n instance"</h2>
+                                <p>"FlowPulse reads workflows and executions through n8n's public API. Give the instance a name, its URL and an API key; FlowPulse tests the connection right away."</p>
+                                <ProviderForm existing=None done_path="/providers".to_string() />
+                            </section>
+                        </div>
+                    }.into_any(),
+                    Ok(list) => {
+                        let now = list.now;
+                        let editing = editing_id
+                            .and_then(|id| list.providers.iter().find(|p| p.id == id).cloned());
+                        view! {
+                            <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                                <ul class="provider-list" data-testid="provider-list">
+                                    {list.providers.into_iter().map(|provider| view! {
+                                        <ProviderRow provider now />
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                            // Outside the live region: a refresh must not touch a form being filled in.
+                            <section class="card" aria-labelledby="provider-form-title">
+                                {match editing {
+                                    Some(provider) => view! {
+                                        <h2 id="provider-form-title">{format!("Edit \"{}\"", provider.name)}</h2>
+                                        <ProviderForm existing=Some(provider) done_path="/providers".to_string()
+                                            cancel_path="/providers".to_string() />
+                                    }.into_any(),
+                                    None => view! {
+                                        <h2 id="provider-form-title">"Add an instance"</h2>
+                                        <ProviderForm existing=None done_path="/providers".to_string() />
+                                    }.into_any(),
+                                }}
+                            </section>
+                        }.into_any()
+                    }
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
-/// One instance with its actions; deleting asks for confirmation first.
+/// One instance: its facts, and the actions island.
 #[component]
-fn ProviderRow(
-    provider: ProviderView,
-    now: DateTime<Utc>,
-    editing: RwSignal<Option<ProviderView>>,
-    on_changed: Callback<()>,
-) -> impl IntoView {
-    let id = provider.id;
-    let test = Action::new(move |id: &Uuid| test_provider(*id));
-    let delete = Action::new(move |id: &Uuid| delete_provider(*id));
-    let confirming = RwSignal::new(false);
-    Effect::new(move |_| {
-        if matches!(test.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(())))
-        {
-            on_changed.run(());
-        }
-    });
-    let action_error = move || {
-        let test_error = test.value().get().and_then(Result::err);
-        let delete_error = delete.value().get().and_then(Result::err);
-        test_error
-            .or(delete_error)
-            .map(|error| view! { <ErrorNotice error /> })
-    };
-    let for_edit = provider.clone();
-    let name = provider.name.clone();
-    let confirm_text = format!(
-        "Delete \"{}\"? Its workflows, executions and sync logs are removed from FlowPulse. Nothing changes in n8n.",
-        provider.name
-    );
+fn ProviderRow(provider: ProviderView, now: DateTime<Utc>) -> impl IntoView {
+    let (id, name) = (provider.id, provider.name.clone());
     view! {
-        <li class="card provider" data-testid="provider-row" data-name=name.clone()>
+        <li class="card provider" data-testid="provider-row" data-name=provider.name.clone()>
             <div class="provider-head">
                 <h2>{provider.name.clone()}</h2>
                 <ProviderBadge status=provider.status />
@@ -108,27 +86,55 @@ fn ProviderRow(
                 <dt>"Last checked"</dt><dd data-testid="provider-last-checked"><RelativeTime at=provider.last_checked_at now /></dd>
             </dl>
             {provider.last_error.clone().map(|problem| view! { <p class="problem" data-testid="provider-problem">{problem}</p> })}
-            {action_error}
-            <div class="actions">
-                <button type="button" data-testid="provider-test" disabled=move || test.pending().get()
-                    on:click=move |_| { test.dispatch(id); }>
-                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
-                </button>
-                <button type="button" data-testid="provider-edit" on:click=move |_| editing.set(Some(for_edit.clone()))>"Edit"</button>
-                <Show when=move || !confirming.get() fallback=move || view! {
-                    <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
-                        <p>{confirm_text.clone()}</p>
-                        <button type="button" class="danger" data-testid="provider-delete-confirm"
-                            disabled=move || delete.pending().get()
-                            on:click=move |_| { delete.dispatch(id); }>
-                            {move || if delete.pending().get() { "Deleting…" } else { "Yes, delete" }}
-                        </button>
-                        <button type="button" data-testid="provider-delete-cancel" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                    </div>
-                }>
-                    <button type="button" class="danger-outline" data-testid="provider-delete" on:click=move |_| confirming.set(true)>"Delete"</button>
-                </Show>
-            </div>
+            <ProviderActions id name />
         </li>
+    }
+}
+
+/// Test, edit and delete one instance; deleting asks for confirmation first. After a change
+/// the live bridge refreshes the list.
+#[island]
+fn ProviderActions(id: Uuid, name: String) -> impl IntoView {
+    let test = Action::new(move |id: &Uuid| test_provider(*id));
+    let delete = Action::new(move |id: &Uuid| delete_provider(*id));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(test.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(())))
+        {
+            request_refresh();
+        }
+    });
+    let action_error = move || {
+        let test_error = test.value().get().and_then(Result::err);
+        let delete_error = delete.value().get().and_then(Result::err);
+        test_error
+            .or(delete_error)
+            .map(|error| view! { <ErrorNotice error /> })
+    };
+    let confirm_text = format!(
+        "Delete \"{name}\"? Its workflows, executions and sync logs are removed from FlowPulse. Nothing changes in n8n."
+    );
+    view! {
+        {action_error}
+        <div class="actions">
+            <button type="button" data-testid="provider-test" disabled=move || test.pending().get()
+                on:click=move |_| { test.dispatch(id); }>
+                {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+            </button>
+            <a class="button" href=format!("/providers?edit={id}#provider-form-title") data-testid="provider-edit">"Edit"</a>
+            <Show when=move || !confirming.get() fallback=move || view! {
+                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
+                    <p>{confirm_text.clone()}</p>
+                    <button type="button" class="danger" data-testid="provider-delete-confirm"
+                        disabled=move || delete.pending().get()
+                        on:click=move |_| { delete.dispatch(id); }>
+                        {move || if delete.pending().get() { "Deleting…" } else { "Yes, delete" }}
+                    </button>
+                    <button type="button" data-testid="provider-delete-cancel" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            }>
+                <button type="button" class="danger-outline" data-testid="provider-delete" on:click=move |_| confirming.set(true)>"Delete"</button>
+            </Show>
+        </div>
     }
 }

@@ -1,41 +1,46 @@
-//! Page filters live in the URL's query string, so a filtered view can be linked and the
-//! server renders it the same way the browser does.
+//! Page filters, sorting and paging live in the URL's query string: a filtered view can be
+//! linked, the server renders it, and the live bridge re-renders it by fetching the same URL.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::params::ParamsMap;
+use uuid::Uuid;
 
-/// The non-empty value of query parameter `key`.
-pub fn use_query_value(key: &'static str) -> Memo<Option<String>> {
-    let query = use_query_map();
-    Memo::new(move |_| {
-        query
-            .with(|query| query.get(key))
-            .filter(|value| !value.is_empty())
-    })
+/// The query string of the page being rendered.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    path: String,
+    params: ParamsMap,
 }
 
-/// A function that sets (or with `None`, removes) query parameters, keeping the others.
-pub fn use_set_query() -> impl Fn(&[(&'static str, Option<String>)]) + Clone + 'static {
-    let query = use_query_map();
-    let location = use_location();
-    let navigate = use_navigate();
-    move |changes: &[(&'static str, Option<String>)]| {
-        let mut params = query.get_untracked();
+impl PageQuery {
+    /// The current request's path and query parameters.
+    pub fn current() -> Self {
+        Self {
+            path: use_location().pathname.get_untracked(),
+            params: use_query_map().get_untracked(),
+        }
+    }
+
+    /// The non-empty value of `key`.
+    pub fn value(&self, key: &str) -> Option<String> {
+        self.params.get(key).filter(|value| !value.trim().is_empty())
+    }
+
+    /// `key` as an id, when it is one.
+    pub fn uuid(&self, key: &str) -> Option<Uuid> {
+        self.value(key).and_then(|value| value.parse().ok())
+    }
+
+    /// This page with `changes` applied (`None` removes a parameter), the others kept.
+    pub fn href_with(&self, changes: &[(&str, Option<String>)]) -> String {
+        let mut params = self.params.clone();
         for (key, value) in changes {
             params.remove(key);
             if let Some(value) = value.clone().filter(|value| !value.is_empty()) {
-                params.insert(*key, value);
+                params.insert(key.to_string(), value);
             }
         }
-        let path = location.pathname.get_untracked();
-        navigate(
-            &format!("{path}{}", params.to_query_string()),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        format!("{}{}", self.path, params.to_query_string())
     }
 }

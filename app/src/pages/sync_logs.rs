@@ -6,52 +6,53 @@ use crate::components::{
     sync_status_name, sync_type_name, Badge, ErrorNotice, Loading, RelativeTime,
 };
 use crate::format;
-use crate::live::use_live;
+use crate::model::SyncLogPage;
 use crate::pages::dashboard::InstancePicker;
-use crate::pages::query::{use_query_value, use_set_query};
+use crate::pages::query::PageQuery;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// `/sync-logs`
+/// What the sync-logs region shows, for the live bridge.
+const SYNC_LOG_TABLES: &str = "sync_logs providers";
+
+/// `/sync-logs`; `?instance=` and `?type=` filter it.
 #[component]
 pub fn SyncLogsPage() -> impl IntoView {
-    let live = use_live();
-    let instance_param = use_query_value("instance");
-    let instance = Memo::new(move |_| instance_param.get().and_then(|id| id.parse::<Uuid>().ok()));
-    let sync_type = use_query_value("type");
-    let logs = Resource::new(
-        move || {
-            (
-                instance.get(),
-                sync_type.get(),
-                live.sync_logs.get(),
-                live.providers.get(),
-            )
-        },
-        |(instance, sync_type, ..)| load_sync_logs(instance, sync_type),
-    );
-    let set_query = use_set_query();
-    let set_type = set_query.clone();
+    let query = PageQuery::current();
+    let instance = query.uuid("instance");
+    let sync_type = query.value("type");
     view! {
         <h1>"Sync logs"</h1>
-        <Transition fallback=|| view! { <Loading label="Loading sync runs…" /> }>
-            {move || logs.get().map(|result| match result {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(page) => {
-                    let now = page.now;
-                    let set_instance = set_query.clone();
-                    let set_type = set_type.clone();
-                    view! {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                let logs = load_sync_logs(instance, sync_type.clone()).await;
+                view! {
+                    <div id="sync-logs" data-live-region data-live-tables=SYNC_LOG_TABLES>
+                        {match logs {
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                            Ok(page) => view! { <SyncLogsBody page instance sync_type /> }.into_any(),
+                        }}
+                    </div>
+                }
+            })}
+        </Suspense>
+        <ServiceStatus />
+    }
+}
+
+/// Filters, the 24-hour statistics and the recent runs.
+#[component]
+fn SyncLogsBody(page: SyncLogPage, instance: Option<Uuid>, sync_type: Option<String>) -> impl IntoView {
+    let now = page.now;
+    view! {
                         <div class="filters">
-                            <InstancePicker providers=page.providers selected=instance
-                                on_pick=Callback::new(move |id: Option<String>| set_instance(&[("instance", id)])) />
+                            <InstancePicker providers=page.providers selected=instance resets="" />
                             <div class="field">
                                 <label for="sync-type-filter">"Type"</label>
-                                <select id="sync-type-filter" data-testid="sync-type-filter"
-                                    on:change=move |event| set_type(&[("type", Some(event_target_value(&event)))])>
-                                    <option value="" selected=move || sync_type.get().is_none()>"All types"</option>
+                                <select id="sync-type-filter" data-testid="sync-type-filter" data-query-param="type">
+                                    <option value="" selected=sync_type.is_none()>"All types"</option>
                                     {["manual", "scheduled", "cleanup", "workflow"].into_iter().map(|kind| view! {
-                                        <option value=kind selected=move || sync_type.get().as_deref() == Some(kind)>{kind}</option>
+                                        <option value=kind selected=sync_type.as_deref() == Some(kind)>{kind}</option>
                                     }).collect_view()}
                                 </select>
                             </div>
@@ -105,18 +106,14 @@ pub fn SyncLogsPage() -> impl IntoView {
                                 }.into_any()
                             }}
                         </section>
-                    }.into_any()
-                }
-            })}
-        </Transition>
-        <ServiceStatus />
     }
 }
 
 /// Whether the services behind syncing answer: the first thing to look at when runs fail.
-#[component]
+/// Checked from the browser, so a slow service never holds up the page itself.
+#[island]
 fn ServiceStatus() -> impl IntoView {
-    let status = Resource::new(|| (), |_| check_services());
+    let status = LocalResource::new(check_services);
     view! {
         <section class="card" aria-labelledby="services-title">
             <h2 id="services-title">"Services"</h2>

@@ -1,8 +1,10 @@
-//! The dashboard's workflow table: sortable, searchable, with instance badges.
+//! The dashboard's workflow table: sortable (header links set `?sort=` and `?dir=`),
+//! searchable (`?q=`), with instance badges.
 
 use crate::components::{ExecutionBadge, RelativeTime};
 use crate::format;
 use crate::model::{ProviderOption, WorkflowSummary};
+use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -60,49 +62,117 @@ pub fn visible_rows(
     rows
 }
 
-/// The table.
+impl SortKey {
+    /// Every column, in table order.
+    pub const ALL: [SortKey; 6] = [
+        Self::Name,
+        Self::Executions,
+        Self::Successful,
+        Self::Failed,
+        Self::LastExecution,
+        Self::LastSync,
+    ];
+
+    /// URL value (`?sort=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Executions => "executions",
+            Self::Successful => "successful",
+            Self::Failed => "failed",
+            Self::LastExecution => "last-execution",
+            Self::LastSync => "last-sync",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|key| key.as_str() == value)
+    }
+
+    /// The direction a first click sorts in: numbers and times read best largest/newest first.
+    pub fn descending_first(self) -> bool {
+        self != Self::Name
+    }
+}
+
+/// Search text and sort order of the table, from `?q=`, `?sort=` and `?dir=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableView {
+    /// Shown rows' names contain this (case-insensitive).
+    pub search: String,
+    /// Sorted by this column.
+    pub key: SortKey,
+    /// Largest/newest first.
+    pub descending: bool,
+}
+
+impl TableView {
+    /// The view the URL asks for; name ascending when it asks for none.
+    pub fn from_query(query: &PageQuery) -> Self {
+        let key = query
+            .value("sort")
+            .and_then(|key| SortKey::parse(&key))
+            .unwrap_or(SortKey::Name);
+        let descending = match query.value("dir").as_deref() {
+            Some("desc") => true,
+            Some("asc") => false,
+            _ => key.descending_first(),
+        };
+        Self {
+            search: query.value("q").unwrap_or_default(),
+            key,
+            descending,
+        }
+    }
+
+    /// The order a click on `key`'s header asks for: the other direction of the current
+    /// column, or a new column in its first direction.
+    pub fn next_order(&self, key: SortKey) -> (SortKey, bool) {
+        if key == self.key {
+            (key, !self.descending)
+        } else {
+            (key, key.descending_first())
+        }
+    }
+}
+
+/// The table, rendered on the server in the order and with the search the URL asks for.
 #[component]
 pub fn WorkflowTable(
     workflows: Vec<WorkflowSummary>,
     providers: Vec<ProviderOption>,
     now: DateTime<Utc>,
+    shown: TableView,
+    query: PageQuery,
 ) -> impl IntoView {
-    let search = RwSignal::new(String::new());
-    let sort = RwSignal::new((SortKey::Name, false));
-    let workflows = StoredValue::new(workflows);
-    let providers = StoredValue::new(providers);
-    let rows = Memo::new(move |_| {
-        let (key, descending) = sort.get();
-        workflows.with_value(|all| visible_rows(all, &search.get(), key, descending))
-    });
-    let header = move |label: &'static str, key: SortKey, testid: &'static str| {
-        let aria_sort = move || match sort.get() {
-            (current, false) if current == key => "ascending",
-            (current, true) if current == key => "descending",
-            _ => "none",
+    let rows = visible_rows(&workflows, &shown.search, shown.key, shown.descending);
+    let header = |label: &'static str, key: SortKey, testid: &'static str| {
+        let aria_sort = match (shown.key == key, shown.descending) {
+            (true, false) => "ascending",
+            (true, true) => "descending",
+            (false, _) => "none",
         };
+        let (next_key, next_descending) = shown.next_order(key);
+        let href = query.href_with(&[
+            ("sort", Some(next_key.as_str().to_string())),
+            ("dir", Some(if next_descending { "desc" } else { "asc" }.to_string())),
+        ]);
         view! {
             <th scope="col" aria-sort=aria_sort>
-                <button type="button" class="sort" data-testid=testid on:click=move |_| {
-                    sort.update(|(current, descending)| {
-                        if *current == key {
-                            *descending = !*descending;
-                        } else {
-                            *current = key;
-                            // Numbers and times read best largest/newest first.
-                            *descending = key != SortKey::Name;
-                        }
-                    })
-                }>{label}</button>
+                <a class="sort" href=href data-live-link data-testid=testid>{label}</a>
             </th>
         }
     };
+    let empty = rows.is_empty().then(|| {
+        let text = if shown.search.is_empty() {
+            "No workflows yet. Press Sync now to fetch them from n8n."
+        } else {
+            "No workflow name contains that text. Clear the search to see all."
+        };
+        view! { <p class="empty" data-testid="workflow-table-empty">{text}</p> }
+    });
     view! {
-        <div class="table-tools">
-            <label for="workflow-search">"Search workflows"</label>
-            <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
-                prop:value=move || search.get() on:input=move |event| search.set(event_target_value(&event)) />
-        </div>
         <div class="table-scroll">
             <table class="data" data-testid="workflow-table">
                 <thead>
@@ -118,15 +188,15 @@ pub fn WorkflowTable(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || rows.get() key=|row| (row.id, row.execution_count, row.last_sync_at, row.last_execution_status) let:row>
+                    {rows.into_iter().map(|row| view! {
                         <tr data-testid="workflow-row" data-workflow-id=row.id.to_string()>
                             <th scope="row">
                                 <a href=format!("/executions?workflow={}", row.id) title="Execution history">{row.name.clone()}</a>
                             </th>
-                            <td>{providers.with_value(|list| list.iter().find(|p| p.id == row.provider_id).map(|p| {
+                            <td>{providers.iter().find(|p| p.id == row.provider_id).map(|p| {
                                 let tone = crate::components::provider_status_name(p.status);
                                 view! { <span class=format!("badge instance {tone}") title=format!("Instance status: {tone}")>{p.name.clone()}</span> }
-                            }))}</td>
+                            })}</td>
                             <td>{if row.active { "Yes" } else { "No" }}</td>
                             <td class="num" data-testid="workflow-executions">{format::count(row.execution_count)}</td>
                             <td class="num" data-testid="workflow-successful">{format::count(row.successful_executions)}</td>
@@ -134,18 +204,10 @@ pub fn WorkflowTable(
                             <td><ExecutionBadge status=row.last_execution_status />" " <RelativeTime at=row.last_execution_at now never="" /></td>
                             <td><RelativeTime at=row.last_sync_at now /></td>
                         </tr>
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
-            <Show when=move || rows.with(Vec::is_empty)>
-                <p class="empty" data-testid="workflow-table-empty">
-                    {move || if search.with(String::is_empty) {
-                        "No workflows yet. Press Sync now to fetch them from n8n."
-                    } else {
-                        "No workflow name contains that text. Clear the search to see all."
-                    }}
-                </p>
-            </Show>
+            {empty}
         </div>
     }
 }

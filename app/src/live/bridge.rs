@@ -1,0 +1,236 @@
+//! The browser side of live updates: the `/events` stream, the refresh of live regions and the
+//! clock that re-words relative times.
+
+use super::{controls, morph, REFRESH_EVENT, TABLES_ATTR};
+use crate::format;
+use std::cell::Cell;
+use std::time::Duration;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Document, DomParser, Element, EventSource, MessageEvent, RequestInit, Response};
+
+/// Events arriving within this window cause one refresh: a sync touching 200 workflows
+/// should not fetch the page 200 times.
+const COALESCE: Duration = Duration::from_millis(25);
+
+/// How often relative times ("5 minutes ago") are re-worded.
+const CLOCK_TICK: Duration = Duration::from_secs(30);
+
+thread_local! {
+    /// The bridge starts once per page, however often its island hydrates.
+    static STARTED: Cell<bool> = const { Cell::new(false) };
+    /// A refresh is waiting for the coalescing window to close.
+    static SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    /// A page fetch is under way; refreshes asked for meanwhile set `AGAIN`.
+    static IN_FLIGHT: Cell<bool> = const { Cell::new(false) };
+    /// Fetch once more when the current fetch is done: something changed during it.
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
+}
+
+#[derive(serde::Deserialize)]
+struct Change {
+    table: String,
+}
+
+/// Opens the stream and installs the listeners, once.
+pub fn start() {
+    if STARTED.with(|started| started.replace(true)) {
+        return;
+    }
+    open_stream();
+    controls::install();
+    let on_refresh = Closure::<dyn FnMut()>::new(refresh);
+    let _ = leptos::prelude::window()
+        .add_event_listener_with_callback(REFRESH_EVENT, on_refresh.as_ref().unchecked_ref());
+    on_refresh.forget();
+    let _ = leptos::prelude::set_interval_with_handle(reword_times, CLOCK_TICK);
+}
+
+fn document() -> Document {
+    leptos::prelude::document()
+}
+
+fn open_stream() {
+    let Ok(source) = EventSource::new("/events") else {
+        return;
+    };
+    let ever_opened = Cell::new(false);
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        set_connected(true);
+        // A reconnect may have missed events: refresh everything shown.
+        if ever_opened.replace(true) {
+            refresh();
+        }
+    });
+    let on_error = Closure::<dyn FnMut()>::new(|| set_connected(false));
+    let on_change = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data().as_string().unwrap_or_default();
+        if let Ok(change) = serde_json::from_str::<Change>(&data) {
+            if shows_table(&change.table) {
+                schedule_refresh();
+            }
+        }
+    });
+    let on_resync = Closure::<dyn FnMut()>::new(refresh);
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+    // The stream lives as long as the page: its callbacks must too.
+    on_open.forget();
+    on_error.forget();
+    on_change.forget();
+    on_resync.forget();
+}
+
+/// Switches every live dot of the page on or off.
+fn set_connected(connected: bool) {
+    let (title, text) = if connected {
+        ("Live updates on", "Live updates on")
+    } else {
+        ("Live updates off: reconnecting…", "Live updates off")
+    };
+    for dot in select_all(&document(), "[data-live-dot]") {
+        let _ = dot.class_list().toggle_with_force("on", connected);
+        let _ = dot.set_attribute("data-connected", if connected { "true" } else { "false" });
+        let _ = dot.set_attribute("title", title);
+        if let Ok(Some(label)) = dot.query_selector(".visually-hidden") {
+            label.set_text_content(Some(text));
+        }
+    }
+}
+
+/// True when a live region of this page shows `table`.
+fn shows_table(table: &str) -> bool {
+    select_all(&document(), "[data-live-region]").iter().any(|region| {
+        region
+            .get_attribute(TABLES_ATTR)
+            .is_some_and(|tables| tables.split_whitespace().any(|shown| shown == table))
+    })
+}
+
+fn schedule_refresh() {
+    if SCHEDULED.with(|scheduled| scheduled.replace(true)) {
+        return;
+    }
+    leptos::prelude::set_timeout(
+        || {
+            SCHEDULED.with(|scheduled| scheduled.set(false));
+            refresh();
+        },
+        COALESCE,
+    );
+}
+
+/// Fetches the current page and patches its live regions; one fetch at a time, and one more
+/// at the end when something asked for a refresh meanwhile.
+pub fn refresh() {
+    if IN_FLIGHT.with(|in_flight| in_flight.replace(true)) {
+        AGAIN.with(|again| again.set(true));
+        return;
+    }
+    set_busy(true);
+    leptos::task::spawn_local(async {
+        loop {
+            AGAIN.with(|again| again.set(false));
+            if let Err(error) = fetch_and_patch().await {
+                leptos::logging::warn!("live refresh failed: {error:?}");
+            }
+            if !AGAIN.with(Cell::get) {
+                break;
+            }
+        }
+        IN_FLIGHT.with(|in_flight| in_flight.set(false));
+        set_busy(false);
+    });
+}
+
+/// Marks the live regions as being re-read, for assistive technology and the cursor.
+fn set_busy(busy: bool) {
+    for region in select_all(&document(), "[data-live-region]") {
+        let _ = if busy {
+            region.set_attribute("aria-busy", "true")
+        } else {
+            region.remove_attribute("aria-busy")
+        };
+    }
+}
+
+async fn fetch_and_patch() -> Result<(), JsValue> {
+    let window = leptos::prelude::window();
+    let init = RequestInit::new();
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(&headers, &"Accept".into(), &"text/html".into())?;
+    init.set_headers(&headers);
+    let href = window.location().href()?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&href, &init))
+        .await?
+        .dyn_into()?;
+    let landed = web_sys::Url::new(&response.url())?;
+    if landed.pathname() == "/sign-in" {
+        // The session ended: the sign-in page says so and brings the user back here.
+        return window.location().assign(&response.url());
+    }
+    if !response.ok() {
+        return Err(JsValue::from_str(&format!("status {}", response.status())));
+    }
+    let html = JsFuture::from(response.text()?).await?;
+    let html = html.as_string().unwrap_or_default();
+    let fresh = DomParser::new()?.parse_from_string(&html, web_sys::SupportedType::TextHtml)?;
+    patch_regions(&fresh, &window)
+}
+
+/// Patches each live region with its fresh version; reloads when the page's set of regions
+/// changed (e.g. the first instance was added in another tab), since then the layout did.
+fn patch_regions(fresh: &Document, window: &web_sys::Window) -> Result<(), JsValue> {
+    let current = select_all(&document(), "[data-live-region]");
+    let incoming = select_all(fresh, "[data-live-region]");
+    let ids = |regions: &[Element]| regions.iter().map(Element::id).collect::<Vec<_>>();
+    if ids(&current) != ids(&incoming) {
+        return window.location().reload();
+    }
+    for (old, new) in current.iter().zip(&incoming) {
+        morph::patch(old, new);
+    }
+    reword_times();
+    Ok(())
+}
+
+/// Re-words every relative time of the page against the browser's clock.
+fn reword_times() {
+    let Some(now) = chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64) else {
+        return;
+    };
+    for time in select_all(&document(), "time[data-at]") {
+        let at = time
+            .get_attribute("data-at")
+            .and_then(|ms| ms.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_millis);
+        if let Some(at) = at {
+            let text = format::relative_time(at, now);
+            if time.text_content().as_deref() != Some(text.as_str()) {
+                time.set_text_content(Some(&text));
+            }
+        }
+    }
+}
+
+/// The elements under `root` matching `selector`, as a list that later DOM changes leave alone.
+pub fn select_all(root: &impl AsRef<web_sys::Node>, selector: &str) -> Vec<Element> {
+    let node: &web_sys::Node = root.as_ref();
+    let found = if let Some(document) = node.dyn_ref::<Document>() {
+        document.query_selector_all(selector)
+    } else if let Some(element) = node.dyn_ref::<Element>() {
+        element.query_selector_all(selector)
+    } else {
+        return Vec::new();
+    };
+    let Ok(list) = found else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|index| list.item(index))
+        .filter_map(|node| node.dyn_into::<Element>().ok())
+        .collect()
+}

@@ -1,0 +1,133 @@
+//! Patches a live region into the shape of its freshly rendered version, touching only what
+//! differs: a changed counter becomes one text update, not a rebuilt table, so focus, scroll,
+//! open `<details>` and hydrated islands survive.
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, Node};
+
+/// Tag of the element Leptos wraps each island in.
+const ISLAND_TAG: &str = "LEPTOS-ISLAND";
+
+/// Makes the children of `old` match the children of `new` (which it may take nodes from).
+pub fn patch(old: &Element, new: &Element) {
+    patch_children(old, new);
+}
+
+fn children(node: &Node) -> Vec<Node> {
+    let list = node.child_nodes();
+    (0..list.length()).filter_map(|index| list.item(index)).collect()
+}
+
+fn patch_children(old: &Node, new: &Node) {
+    let old_children = children(old);
+    let new_children = children(new);
+    for (old_child, new_child) in old_children.iter().zip(&new_children) {
+        patch_node(old_child, new_child);
+    }
+    for surplus in old_children.iter().skip(new_children.len()) {
+        let _ = old.remove_child(surplus);
+    }
+    for added in new_children.iter().skip(old_children.len()) {
+        if old.append_child(added).is_ok() {
+            hydrate_islands_in(added);
+        }
+    }
+}
+
+fn patch_node(old: &Node, new: &Node) {
+    if old.node_type() != new.node_type() {
+        return replace(old, new);
+    }
+    match old.node_type() {
+        Node::ELEMENT_NODE => {
+            let (Some(old_element), Some(new_element)) =
+                (old.dyn_ref::<Element>(), new.dyn_ref::<Element>())
+            else {
+                return;
+            };
+            if old_element.tag_name() != new_element.tag_name() {
+                return replace(old, new);
+            }
+            if old_element.tag_name() == ISLAND_TAG {
+                // An island's DOM is its own (it may hold state); only new props replace it.
+                if same_island(old_element, new_element) {
+                    return;
+                }
+                return replace(old, new);
+            }
+            if old.is_equal_node(Some(new)) {
+                return;
+            }
+            patch_attributes(old_element, new_element);
+            patch_children(old, new);
+        }
+        Node::TEXT_NODE | Node::COMMENT_NODE => {
+            let text = new.node_value();
+            if old.node_value() != text {
+                old.set_node_value(text.as_deref());
+            }
+        }
+        _ => replace(old, new),
+    }
+}
+
+fn same_island(old: &Element, new: &Element) -> bool {
+    ["data-component", "data-props"]
+        .iter()
+        .all(|name| old.get_attribute(name) == new.get_attribute(name))
+}
+
+fn patch_attributes(old: &Element, new: &Element) {
+    let fresh = new.attributes();
+    for index in 0..fresh.length() {
+        if let Some(attribute) = fresh.item(index) {
+            let (name, value) = (attribute.name(), attribute.value());
+            if old.get_attribute(&name).as_deref() != Some(value.as_str()) {
+                let _ = old.set_attribute(&name, &value);
+            }
+        }
+    }
+    let stale: Vec<String> = {
+        let current = old.attributes();
+        (0..current.length())
+            .filter_map(|index| current.item(index))
+            .map(|attribute| attribute.name())
+            .filter(|name| !new.has_attribute(name))
+            .collect()
+    };
+    for name in stale {
+        let _ = old.remove_attribute(&name);
+    }
+}
+
+fn replace(old: &Node, new: &Node) {
+    if let Some(parent) = old.parent_node() {
+        if parent.replace_child(new, old).is_ok() {
+            hydrate_islands_in(new);
+        }
+    }
+}
+
+/// Hydrates the islands in a subtree that came from a fetched page, through the function
+/// Leptos' island script leaves on `window`.
+fn hydrate_islands_in(node: &Node) {
+    let Some(element) = node.dyn_ref::<Element>() else {
+        return;
+    };
+    let mut islands = super::bridge::select_all(element, "leptos-island");
+    if element.tag_name() == ISLAND_TAG {
+        islands.insert(0, element.clone());
+    }
+    let window = leptos::prelude::window();
+    let Ok(hydrate) = js_sys::Reflect::get(&window, &JsValue::from_str("__hydrateIsland")) else {
+        return;
+    };
+    let Some(hydrate) = hydrate.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    // FlowPulse nests no islands, so each one is hydrated on its own.
+    for island in islands {
+        let id = island.get_attribute("data-component").unwrap_or_default();
+        let _ = hydrate.call2(&window, &island, &JsValue::from_str(&id));
+    }
+}
