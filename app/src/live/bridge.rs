@@ -103,11 +103,13 @@ fn set_connected(connected: bool) {
 
 /// True when a live region of this page shows `table`.
 fn shows_table(table: &str) -> bool {
-    select_all(&document(), "[data-live-region]").iter().any(|region| {
-        region
-            .get_attribute(TABLES_ATTR)
-            .is_some_and(|tables| tables.split_whitespace().any(|shown| shown == table))
-    })
+    select_all(&document(), "[data-live-region]")
+        .iter()
+        .any(|region| {
+            region
+                .get_attribute(TABLES_ATTR)
+                .is_some_and(|tables| tables.split_whitespace().any(|shown| shown == table))
+        })
 }
 
 fn schedule_refresh() {

@@ -49,15 +49,20 @@ fn target_closest(event: &Event, selector: &str) -> Option<Element> {
         .flatten()
 }
 
+/// A select was changed, or a search box committed (Enter, leaving it, clearing it).
 fn on_change(event: Event) {
-    if let Some(select) = target_closest(&event, "select[data-query-param]") {
-        let value = select
-            .dyn_ref::<HtmlSelectElement>()
-            .map(HtmlSelectElement::value)
-            .unwrap_or_default();
-        set_query(&select, &value);
-        refresh();
-    }
+    let Some(control) = target_closest(&event, "[data-query-param]") else {
+        return;
+    };
+    let value = if let Some(select) = control.dyn_ref::<HtmlSelectElement>() {
+        select.value()
+    } else if let Some(input) = control.dyn_ref::<HtmlInputElement>() {
+        input.value().trim().to_string()
+    } else {
+        return;
+    };
+    set_query(&control, &value);
+    refresh();
 }
 
 fn on_input(event: Event) {
@@ -125,7 +130,9 @@ fn set_query(control: &Element, value: &str) {
     } else {
         params.set(&param, value);
     }
-    let resets = control.get_attribute("data-query-resets").unwrap_or_default();
+    let resets = control
+        .get_attribute("data-query-resets")
+        .unwrap_or_default();
     for reset in resets.split_whitespace() {
         params.delete(reset);
     }

@@ -15,7 +15,9 @@ pub fn patch(old: &Element, new: &Element) {
 
 fn children(node: &Node) -> Vec<Node> {
     let list = node.child_nodes();
-    (0..list.length()).filter_map(|index| list.item(index)).collect()
+    (0..list.length())
+        .filter_map(|index| list.item(index))
+        .collect()
 }
 
 fn patch_children(old: &Node, new: &Node) {

@@ -33,7 +33,10 @@ pub fn ExecutionsPage() -> impl IntoView {
         instance: query.uuid("instance"),
         status: query.value("status"),
         range: query.value("range"),
-        page: query.value("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        page: query
+            .value("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
     };
     view! {
         <h1>"Executions"</h1>
@@ -61,74 +64,78 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
     let first = data.offset + 1;
     let last = data.offset + data.rows.len() as u64;
     let has_next = last < data.total;
-    let (workflow, status, range) = (filters.workflow, filters.status.clone(), filters.range.clone());
+    let (workflow, status, range) = (
+        filters.workflow,
+        filters.status.clone(),
+        filters.range.clone(),
+    );
     let page_link = |page: u64| query.href_with(&[("page", (page > 0).then(|| page.to_string()))]);
     let previous = (filters.page > 0).then(|| page_link(filters.page - 1));
     let next = has_next.then(|| page_link(filters.page + 1));
     view! {
-                        <div class="filters">
-                            <InstancePicker providers=data.providers selected=filters.instance resets="workflow page" />
-                            <div class="field">
-                                <label for="workflow-filter">"Workflow"</label>
-                                <select id="workflow-filter" data-testid="workflow-filter" data-query-param="workflow" data-query-resets="page">
-                                    <option value="" selected=workflow.is_none()>"All workflows"</option>
-                                    {data.workflows.into_iter().map(|option| {
-                                        let id = option.id;
-                                        view! { <option value=id.to_string() selected=workflow == Some(id)>{option.name}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                            <div class="field">
-                                <label for="status-filter">"Status"</label>
-                                <select id="status-filter" data-testid="status-filter" data-query-param="status" data-query-resets="page">
-                                    <option value="" selected=status.is_none()>"Any status"</option>
-                                    {ExecutionStatus::ALL.into_iter().map(|option| view! {
-                                        <option value=option.as_str() selected=status.as_deref() == Some(option.as_str())>{option.as_str()}</option>
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                            <div class="field">
-                                <label for="range-filter">"Started"</label>
-                                <select id="range-filter" data-testid="range-filter" data-query-param="range" data-query-resets="page">
-                                    {TIME_RANGES.into_iter().map(|(value, label)| view! {
-                                        <option value=value selected=range.as_deref().unwrap_or("all") == value>{label}</option>
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                        </div>
-                        {if data.rows.is_empty() {
-                            view! { <p class="empty card" data-testid="executions-empty">"No executions match these filters. Widen the time range or clear a filter; new executions arrive with the next sync."</p> }.into_any()
-                        } else {
-                            view! {
-                                <div class="table-scroll card"><table class="data" data-testid="executions-table">
-                                    <thead><tr><th scope="col">"Started"</th><th scope="col">"Workflow"</th><th scope="col">"Instance"</th><th scope="col">"Status"</th><th scope="col">"Mode"</th><th scope="col">"Duration"</th><th scope="col">"n8n id"</th><th scope="col">"Error"</th></tr></thead>
-                                    <tbody>
-                                        {data.rows.into_iter().map(|row| view! {
-                                            <tr data-testid="execution-row" data-status=row.status.as_str()>
-                                                <td><RelativeTime at=row.started_at now never="not started" /></td>
-                                                <td>{row.workflow}</td>
-                                                <td>{row.provider}</td>
-                                                <td><ExecutionBadge status=Some(row.status) /></td>
-                                                <td>{row.mode}</td>
-                                                <td class="num">{row.duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
-                                                <td class="num">{row.n8n_execution_id}</td>
-                                                <td class="problem-cell">{row.error_message.unwrap_or_default()}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table></div>
-                            }.into_any()
-                        }}
-                        <nav class="pager" aria-label="Pages">
-                            <PageLink href=previous label="Previous" testid="page-previous" />
-                            <span data-testid="page-info">{if data.total == 0 {
-                                "0 executions".to_string()
-                            } else {
-                                format!("{first}–{last} of {}", format::count(i64::try_from(data.total).unwrap_or(i64::MAX)))
-                            }}</span>
-                            <PageLink href=next label="Next" testid="page-next" />
-                        </nav>
-                        <p class="muted">{format!("{EXECUTIONS_PER_PAGE} per page, newest first. Times in your browser are relative; hover for UTC.")}</p>
+        <div class="filters">
+            <InstancePicker providers=data.providers selected=filters.instance resets="workflow page" />
+            <div class="field">
+                <label for="workflow-filter">"Workflow"</label>
+                <select id="workflow-filter" data-testid="workflow-filter" data-query-param="workflow" data-query-resets="page">
+                    <option value="" selected=workflow.is_none()>"All workflows"</option>
+                    {data.workflows.into_iter().map(|option| {
+                        let id = option.id;
+                        view! { <option value=id.to_string() selected=workflow == Some(id)>{option.name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="status-filter">"Status"</label>
+                <select id="status-filter" data-testid="status-filter" data-query-param="status" data-query-resets="page">
+                    <option value="" selected=status.is_none()>"Any status"</option>
+                    {ExecutionStatus::ALL.into_iter().map(|option| view! {
+                        <option value=option.as_str() selected=status.as_deref() == Some(option.as_str())>{option.as_str()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="range-filter">"Started"</label>
+                <select id="range-filter" data-testid="range-filter" data-query-param="range" data-query-resets="page">
+                    {TIME_RANGES.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=range.as_deref().unwrap_or("all") == value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        </div>
+        {if data.rows.is_empty() {
+            view! { <p class="empty card" data-testid="executions-empty">"No executions match these filters. Widen the time range or clear a filter; new executions arrive with the next sync."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll card"><table class="data" data-testid="executions-table">
+                    <thead><tr><th scope="col">"Started"</th><th scope="col">"Workflow"</th><th scope="col">"Instance"</th><th scope="col">"Status"</th><th scope="col">"Mode"</th><th scope="col">"Duration"</th><th scope="col">"n8n id"</th><th scope="col">"Error"</th></tr></thead>
+                    <tbody>
+                        {data.rows.into_iter().map(|row| view! {
+                            <tr data-testid="execution-row" data-status=row.status.as_str()>
+                                <td><RelativeTime at=row.started_at now never="not started" /></td>
+                                <td>{row.workflow}</td>
+                                <td>{row.provider}</td>
+                                <td><ExecutionBadge status=Some(row.status) /></td>
+                                <td>{row.mode}</td>
+                                <td class="num">{row.duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
+                                <td class="num">{row.n8n_execution_id}</td>
+                                <td class="problem-cell">{row.error_message.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Pages">
+            <PageLink href=previous label="Previous" testid="page-previous" />
+            <span data-testid="page-info">{if data.total == 0 {
+                "0 executions".to_string()
+            } else {
+                format!("{first}–{last} of {}", format::count(i64::try_from(data.total).unwrap_or(i64::MAX)))
+            }}</span>
+            <PageLink href=next label="Next" testid="page-next" />
+        </nav>
+        <p class="muted">{format!("{EXECUTIONS_PER_PAGE} per page, newest first. Times in your browser are relative; hover for UTC.")}</p>
     }
 }
 
@@ -136,7 +143,13 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
 #[component]
 fn PageLink(href: Option<String>, label: &'static str, testid: &'static str) -> impl IntoView {
     match href {
-        Some(href) => view! { <a class="button" href=href data-live-link data-testid=testid>{label}</a> }.into_any(),
-        None => view! { <span class="button" aria-disabled="true" data-testid=testid>{label}</span> }.into_any(),
+        Some(href) => {
+            view! { <a class="button" href=href data-live-link data-testid=testid>{label}</a> }
+                .into_any()
+        }
+        None => {
+            view! { <span class="button" aria-disabled="true" data-testid=testid>{label}</span> }
+                .into_any()
+        }
     }
 }

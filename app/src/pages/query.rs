@@ -24,7 +24,9 @@ impl PageQuery {
 
     /// The non-empty value of `key`.
     pub fn value(&self, key: &str) -> Option<String> {
-        self.params.get(key).filter(|value| !value.trim().is_empty())
+        self.params
+            .get(key)
+            .filter(|value| !value.trim().is_empty())
     }
 
     /// `key` as an id, when it is one.

@@ -42,70 +42,74 @@ pub fn SyncLogsPage() -> impl IntoView {
 
 /// Filters, the 24-hour statistics and the recent runs.
 #[component]
-fn SyncLogsBody(page: SyncLogPage, instance: Option<Uuid>, sync_type: Option<String>) -> impl IntoView {
+fn SyncLogsBody(
+    page: SyncLogPage,
+    instance: Option<Uuid>,
+    sync_type: Option<String>,
+) -> impl IntoView {
     let now = page.now;
     view! {
-                        <div class="filters">
-                            <InstancePicker providers=page.providers selected=instance resets="" />
-                            <div class="field">
-                                <label for="sync-type-filter">"Type"</label>
-                                <select id="sync-type-filter" data-testid="sync-type-filter" data-query-param="type">
-                                    <option value="" selected=sync_type.is_none()>"All types"</option>
-                                    {["manual", "scheduled", "cleanup", "workflow"].into_iter().map(|kind| view! {
-                                        <option value=kind selected=sync_type.as_deref() == Some(kind)>{kind}</option>
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                        </div>
-                        <section class="card" aria-labelledby="stats-title">
-                            <h2 id="stats-title">"Last 24 hours"</h2>
-                            {if page.stats.is_empty() {
-                                view! { <p class="empty" data-testid="sync-stats-empty">"No sync ran in the last 24 hours. Press Sync now on the dashboard, or wait for the scheduled sync."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <div class="table-scroll"><table class="data" data-testid="sync-stats">
-                                        <thead><tr><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Runs"</th><th scope="col">"Success rate"</th><th scope="col">"Average duration"</th></tr></thead>
-                                        <tbody>
-                                            {page.stats.into_iter().map(|row| view! {
-                                                <tr data-testid="sync-stats-row">
-                                                    <th scope="row">{row.provider}</th>
-                                                    <td>{sync_type_name(row.sync_type)}</td>
-                                                    <td class="num">{row.runs}</td>
-                                                    <td class="num">{format::percent(row.success_rate)}</td>
-                                                    <td class="num">{row.avg_duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table></div>
-                                }.into_any()
-                            }}
-                        </section>
-                        <section class="card" aria-labelledby="runs-title">
-                            <h2 id="runs-title">"Recent runs"</h2>
-                            {if page.runs.is_empty() {
-                                view! { <p class="empty" data-testid="sync-runs-empty">"No sync runs yet. Press Sync now on the dashboard to run the first one."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <div class="table-scroll"><table class="data" data-testid="sync-runs">
-                                        <thead><tr><th scope="col">"Started"</th><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th><th scope="col">"Workflows"</th><th scope="col">"Executions"</th><th scope="col">"Problem"</th></tr></thead>
-                                        <tbody>
-                                            {page.runs.into_iter().map(|run| view! {
-                                                <tr data-testid="sync-run-row" data-status=sync_status_name(run.status)>
-                                                    <td><RelativeTime at=Some(run.started_at) now /></td>
-                                                    <td>{run.provider}</td>
-                                                    <td>{sync_type_name(run.sync_type)}</td>
-                                                    <td><Badge status=sync_status_name(run.status) /></td>
-                                                    <td class="num">{run.duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
-                                                    <td class="num">{run.workflows_synced}</td>
-                                                    <td class="num">{run.executions_synced}</td>
-                                                    <td class="problem-cell">{run.error_message.unwrap_or_default()}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table></div>
-                                }.into_any()
-                            }}
-                        </section>
+        <div class="filters">
+            <InstancePicker providers=page.providers selected=instance resets="" />
+            <div class="field">
+                <label for="sync-type-filter">"Type"</label>
+                <select id="sync-type-filter" data-testid="sync-type-filter" data-query-param="type">
+                    <option value="" selected=sync_type.is_none()>"All types"</option>
+                    {["manual", "scheduled", "cleanup", "workflow"].into_iter().map(|kind| view! {
+                        <option value=kind selected=sync_type.as_deref() == Some(kind)>{kind}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        </div>
+        <section class="card" aria-labelledby="stats-title">
+            <h2 id="stats-title">"Last 24 hours"</h2>
+            {if page.stats.is_empty() {
+                view! { <p class="empty" data-testid="sync-stats-empty">"No sync ran in the last 24 hours. Press Sync now on the dashboard, or wait for the scheduled sync."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll"><table class="data" data-testid="sync-stats">
+                        <thead><tr><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Runs"</th><th scope="col">"Success rate"</th><th scope="col">"Average duration"</th></tr></thead>
+                        <tbody>
+                            {page.stats.into_iter().map(|row| view! {
+                                <tr data-testid="sync-stats-row">
+                                    <th scope="row">{row.provider}</th>
+                                    <td>{sync_type_name(row.sync_type)}</td>
+                                    <td class="num">{row.runs}</td>
+                                    <td class="num">{format::percent(row.success_rate)}</td>
+                                    <td class="num">{row.avg_duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="runs-title">
+            <h2 id="runs-title">"Recent runs"</h2>
+            {if page.runs.is_empty() {
+                view! { <p class="empty" data-testid="sync-runs-empty">"No sync runs yet. Press Sync now on the dashboard to run the first one."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll"><table class="data" data-testid="sync-runs">
+                        <thead><tr><th scope="col">"Started"</th><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th><th scope="col">"Workflows"</th><th scope="col">"Executions"</th><th scope="col">"Problem"</th></tr></thead>
+                        <tbody>
+                            {page.runs.into_iter().map(|run| view! {
+                                <tr data-testid="sync-run-row" data-status=sync_status_name(run.status)>
+                                    <td><RelativeTime at=Some(run.started_at) now /></td>
+                                    <td>{run.provider}</td>
+                                    <td>{sync_type_name(run.sync_type)}</td>
+                                    <td><Badge status=sync_status_name(run.status) /></td>
+                                    <td class="num">{run.duration_ms.map_or_else(|| "–".to_string(), format::duration_ms)}</td>
+                                    <td class="num">{run.workflows_synced}</td>
+                                    <td class="num">{run.executions_synced}</td>
+                                    <td class="problem-cell">{run.error_message.unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

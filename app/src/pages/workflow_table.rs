@@ -156,7 +156,10 @@ pub fn WorkflowTable(
         let (next_key, next_descending) = shown.next_order(key);
         let href = query.href_with(&[
             ("sort", Some(next_key.as_str().to_string())),
-            ("dir", Some(if next_descending { "desc" } else { "asc" }.to_string())),
+            (
+                "dir",
+                Some(if next_descending { "desc" } else { "asc" }.to_string()),
+            ),
         ]);
         view! {
             <th scope="col" aria-sort=aria_sort>
@@ -254,5 +257,28 @@ mod tests {
         assert_eq!(by(SortKey::Name, false), ["A", "b", "c"]);
         assert_eq!(by(SortKey::Executions, true), ["A", "b", "c"]);
         assert_eq!(by(SortKey::Executions, false), ["c", "b", "A"]);
+    }
+
+    #[test]
+    fn sort_keys_round_trip_through_the_url() {
+        for key in SortKey::ALL {
+            assert_eq!(SortKey::parse(key.as_str()), Some(key));
+        }
+        assert_eq!(SortKey::parse("drop table"), None);
+    }
+
+    #[test]
+    fn a_header_click_reverses_its_column_or_starts_a_new_one_in_its_first_direction() {
+        let shown = TableView {
+            search: String::new(),
+            key: SortKey::Executions,
+            descending: true,
+        };
+        assert_eq!(
+            shown.next_order(SortKey::Executions),
+            (SortKey::Executions, false)
+        );
+        assert_eq!(shown.next_order(SortKey::Name), (SortKey::Name, false));
+        assert_eq!(shown.next_order(SortKey::Failed), (SortKey::Failed, true));
     }
 }

@@ -12,6 +12,8 @@ use fantoccini::Locator;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod controls;
+
 const PASSWORD: &str = "correct horse 42 battery";
 
 struct Site {
