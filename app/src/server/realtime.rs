@@ -3,7 +3,8 @@
 //!
 //! Database triggers announce `{table, op, id, user_id}` — ids only, never row data. The hub
 //! delivers an event only to the subscriptions of the user named in it; the browser then
-//! refetches through server functions, so row-level security still decides what it sees.
+//! re-reads the page it shows (rendered with the user's JWT), so row-level security still
+//! decides what it sees.
 
 pub mod listener;
 
