@@ -8,32 +8,43 @@ use fantoccini::Locator;
 use std::time::{Duration, Instant};
 
 /// Names of the workflow rows, top to bottom.
-async fn row_names(browser: &Browser) -> Vec<String> {
-    let names = browser
-        .client
-        .execute(
-            "return [...document.querySelectorAll(\"[data-testid='workflow-row'] th a\")]
-                .map(a => a.textContent.trim());",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(names).unwrap()
+const WORKFLOW_NAMES: &str =
+    "return [...document.querySelectorAll(\"[data-testid='workflow-row'] th a\")]
+    .map(a => a.textContent.trim());";
+
+/// Names of the instances listed, top to bottom.
+const PROVIDER_NAMES: &str =
+    "return [...document.querySelectorAll(\"[data-testid='provider-row']\")]
+    .map(row => row.dataset.name);";
+
+/// The list of strings `script` returns.
+async fn strings(browser: &Browser, script: &str) -> Vec<String> {
+    let list = browser.client.execute(script, vec![]).await.unwrap();
+    serde_json::from_value(list).unwrap()
 }
 
-async fn wait_for_rows(browser: &Browser, want: &[&str]) {
+/// Polls `script` until it returns `want`.
+async fn wait_for_list(browser: &Browser, script: &str, want: &[&str]) {
     let started = Instant::now();
     loop {
-        let names = row_names(browser).await;
-        if names == want {
+        let list = strings(browser, script).await;
+        if list == want {
             return;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "rows are {names:?}, expected {want:?}"
+            started.elapsed() < Duration::from_secs(20),
+            "the page lists {list:?}, expected {want:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn wait_for_rows(browser: &Browser, want: &[&str]) {
+    wait_for_list(browser, WORKFLOW_NAMES, want).await;
+}
+
+async fn wait_for_providers(browser: &Browser, want: &[&str]) {
+    wait_for_list(browser, PROVIDER_NAMES, want).await;
 }
 
 /// Marks the document, so a later check can tell that no page load happened since.
@@ -53,34 +64,6 @@ async fn still_same_document(browser: &Browser) -> bool {
         .unwrap()
         .as_bool()
         .unwrap_or(false)
-}
-
-async fn provider_names(browser: &Browser) -> Vec<String> {
-    let names = browser
-        .client
-        .execute(
-            "return [...document.querySelectorAll(\"[data-testid='provider-row']\")]
-                .map(row => row.dataset.name);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(names).unwrap()
-}
-
-async fn wait_for_providers(browser: &Browser, want: &[&str]) {
-    let started = Instant::now();
-    loop {
-        let names = provider_names(browser).await;
-        if names == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "instances are {names:?}, expected {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -214,7 +197,10 @@ async fn an_instance_is_renamed_and_deleted_after_confirmation() {
     };
     click(delete_ops).await;
     browser.click("provider-delete-cancel").await;
-    assert_eq!(provider_names(&browser).await, ["Ops", "Team (renamed)"]);
+    assert_eq!(
+        strings(&browser, PROVIDER_NAMES).await,
+        ["Ops", "Team (renamed)"]
+    );
     click(delete_ops).await;
     browser.screenshot("10-provider-delete-confirm").await;
     browser.click("provider-delete-confirm").await;
