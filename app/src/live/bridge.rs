@@ -55,13 +55,11 @@ fn open_stream() {
     let Ok(source) = EventSource::new("/events") else {
         return;
     };
-    let ever_opened = Cell::new(false);
-    let on_open = Closure::<dyn FnMut()>::new(move || {
+    let on_open = Closure::<dyn FnMut()>::new(|| {
         set_connected(true);
-        // A reconnect may have missed events: refresh everything shown.
-        if ever_opened.replace(true) {
-            refresh();
-        }
+        // Changes committed after the page was rendered but before the stream (re)opened
+        // sent no event to this page: re-read it, so nothing is missed.
+        refresh();
     });
     let on_error = Closure::<dyn FnMut()>::new(|| set_connected(false));
     let on_change = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {

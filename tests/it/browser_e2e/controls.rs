@@ -202,6 +202,22 @@ async fn an_instance_is_renamed_and_deleted_after_confirmation() {
         ["Ops", "Team (renamed)"]
     );
     click(delete_ops).await;
+    // A change made elsewhere re-renders the list around the open confirmation, which stays.
+    s.stack
+        .db
+        .execute(
+            "update public.providers set status = 'warning', last_error = 'Slow answers'
+             where name = 'Team (renamed)'",
+            &[],
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("provider-problem", Duration::from_secs(10), |t| {
+            t.contains("Slow answers")
+        })
+        .await;
+    browser.by_test_id("provider-delete-confirm").await;
     browser.screenshot("10-provider-delete-confirm").await;
     browser.click("provider-delete-confirm").await;
     wait_for_providers(&browser, &["Team (renamed)"]).await;
