@@ -130,7 +130,7 @@ async fn sorting_search_and_the_instance_filter_rerender_the_table_without_a_rel
 }
 
 #[tokio::test]
-async fn an_instance_is_renamed_and_deleted_after_confirmation() {
+async fn an_instance_is_renamed_and_deleted_after_confirmation_then_the_user_signs_out() {
     let s = site().await;
     let (team, ops) = (FakeN8n::start().await, FakeN8n::start().await);
     let browser = browser::launch().await;
@@ -229,5 +229,10 @@ async fn an_instance_is_renamed_and_deleted_after_confirmation() {
         .unwrap()
         .get(0);
     assert_eq!(left, 1, "the deletion reached the database");
+
+    browser.click("sign-out").await;
+    super::wait_for_path(&browser, "/sign-in").await;
+    browser.client.goto(&s.app.url).await.unwrap();
+    super::wait_for_path(&browser, "/sign-in").await;
     browser.client.close().await.unwrap();
 }

@@ -212,6 +212,12 @@ async fn a_new_user_signs_up_adds_an_instance_syncs_and_sees_the_counters() {
         .await
         .unwrap();
     browser.by_test_id("sync-run-row").await;
+    // The services check runs from the browser once the page is up.
+    for service in ["status-database", "status-edge", "status-realtime"] {
+        browser
+            .wait_for_text(service, Duration::from_secs(15), |t| t.ends_with("up"))
+            .await;
+    }
     browser.screenshot("06-sync-logs").await;
     // Phone width: the dashboard still shows the counters.
     browser.client.set_window_size(390, 844).await.unwrap();
