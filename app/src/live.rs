@@ -33,6 +33,17 @@ pub fn request_refresh() {
     }
 }
 
+/// A part of a page that shows rows of `tables` (space separated): the live bridge re-reads it
+/// when one of them changes. `id` pairs it with its fresh copy in the re-read page.
+#[component]
+pub fn LiveRegion(id: &'static str, tables: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div id=id data-live-region data-live-tables=tables>
+            {children()}
+        </div>
+    }
+}
+
 /// The live-connection dot shown beside "Sync now"; the bridge switches it on and off.
 #[component]
 pub fn LiveDot() -> impl IntoView {

@@ -3,6 +3,7 @@
 
 use super::{controls, morph, REFRESH_EVENT, TABLES_ATTR};
 use crate::format;
+use leptos::prelude::document;
 use std::cell::Cell;
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
@@ -45,10 +46,6 @@ pub fn start() {
         .add_event_listener_with_callback(REFRESH_EVENT, on_refresh.as_ref().unchecked_ref());
     on_refresh.forget();
     let _ = leptos::prelude::set_interval_with_handle(reword_times, CLOCK_TICK);
-}
-
-fn document() -> Document {
-    leptos::prelude::document()
 }
 
 fn open_stream() {
@@ -191,9 +188,8 @@ fn patch_regions(fresh: &Document, window: &web_sys::Window) -> Result<(), JsVal
         return window.location().reload();
     }
     for (old, new) in current.iter().zip(&incoming) {
-        morph::patch(old, new);
+        morph::patch_children(old, new);
     }
-    reword_times();
     Ok(())
 }
 

@@ -8,11 +8,6 @@ use web_sys::{Element, Node};
 /// Tag of the element Leptos wraps each island in.
 const ISLAND_TAG: &str = "LEPTOS-ISLAND";
 
-/// Makes the children of `old` match the children of `new` (which it may take nodes from).
-pub fn patch(old: &Element, new: &Element) {
-    patch_children(old, new);
-}
-
 fn children(node: &Node) -> Vec<Node> {
     let list = node.child_nodes();
     (0..list.length())
@@ -20,7 +15,8 @@ fn children(node: &Node) -> Vec<Node> {
         .collect()
 }
 
-fn patch_children(old: &Node, new: &Node) {
+/// Makes the children of `old` match the children of `new` (which it may take nodes from).
+pub fn patch_children(old: &Node, new: &Node) {
     let old_children = children(old);
     let new_children = children(new);
     for (old_child, new_child) in old_children.iter().zip(&new_children) {

@@ -3,11 +3,11 @@
 use crate::api::dashboard::{load_dashboard, sync_now};
 use crate::components::{sync_status_name, Badge, ErrorNotice};
 use crate::format;
-use crate::live::{request_refresh, LiveDot};
+use crate::live::{request_refresh, LiveDot, LiveRegion};
 use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome};
 use crate::pages::chart_view::ExecutionsChart;
 use crate::pages::provider_form::ProviderForm;
-use crate::pages::query::PageQuery;
+use crate::pages::query::{PageQuery, QuerySelect};
 use crate::pages::workflow_table::{TableView, WorkflowTable};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -27,14 +27,14 @@ pub fn DashboardPage() -> impl IntoView {
             {Suspend::new(async move {
                 match load_dashboard(instance, range.as_str().to_string()).await {
                     Err(error) => view! {
-                        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+                        <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
                             <ErrorNotice error />
-                        </div>
+                        </LiveRegion>
                     }.into_any(),
                     Ok(data) if data.providers.is_empty() => view! {
-                        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+                        <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
                             <FirstInstance />
-                        </div>
+                        </LiveRegion>
                     }.into_any(),
                     Ok(data) => view! { <DashboardBody data query instance range /> }.into_any(),
                 }
@@ -152,18 +152,14 @@ fn DashboardBody(
     };
     let table = TableView::from_query(&query);
     let search = table.search.clone();
+    let filter_choices = data.providers.clone();
     view! {
-        <div id="dashboard-summary" data-live-region data-live-tables=DASHBOARD_TABLES>
+        <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
             <div class="filters">
-                <InstancePicker providers=data.providers.clone() selected=instance resets="" />
-                <div class="field">
-                    <label for="chart-range">"Period"</label>
-                    <select id="chart-range" data-testid="chart-range" data-query-param="range">
-                        {ChartRange::ALL.into_iter().map(|option| view! {
-                            <option value=option.as_str() selected=range == option>{option.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                <InstancePicker providers=filter_choices selected=instance />
+                <QuerySelect id="chart-range" label="Period" param="range"
+                    options=ChartRange::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect()
+                    selected=Some(range.as_str().to_string()) />
             </div>
             <section class="totals" aria-label="Totals">
                 <div class="stat"><span class="stat-label">"Workflows"</span><span class="stat-value" data-testid="total-workflows">{totals.workflows}</span></div>
@@ -175,7 +171,7 @@ fn DashboardBody(
                 <h2 id="chart-title">"Executions over time"</h2>
                 <ExecutionsChart buckets=data.chart range truncated=data.chart_truncated />
             </section>
-        </div>
+        </LiveRegion>
         <section class="card" aria-labelledby="workflows-title">
             <h2 id="workflows-title">"Workflows"</h2>
             // Outside the live region: a refresh must never rewrite what is being typed.
@@ -184,9 +180,9 @@ fn DashboardBody(
                 <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
                     data-query-param="q" value=search />
             </div>
-            <div id="dashboard-workflows" data-live-region data-live-tables=DASHBOARD_TABLES>
+            <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES>
                 <WorkflowTable workflows=data.workflows providers=data.providers now=data.now shown=table query />
-            </div>
+            </LiveRegion>
         </section>
     }
 }
@@ -197,19 +193,15 @@ pub fn InstancePicker(
     providers: Vec<ProviderOption>,
     selected: Option<Uuid>,
     /// Query parameters that no longer apply once the instance changes, space separated.
+    #[prop(optional)]
     resets: &'static str,
 ) -> impl IntoView {
+    let options = providers
+        .into_iter()
+        .map(|provider| (provider.id.to_string(), provider.name))
+        .collect();
     view! {
-        <div class="field">
-            <label for="instance-filter">"Instance"</label>
-            <select id="instance-filter" data-testid="instance-filter" data-query-param="instance"
-                data-query-resets=resets>
-                <option value="" selected=selected.is_none()>"All instances"</option>
-                {providers.into_iter().map(|provider| {
-                    let id = provider.id;
-                    view! { <option value=id.to_string() selected=selected == Some(id)>{provider.name}</option> }
-                }).collect_view()}
-            </select>
-        </div>
+        <QuerySelect id="instance-filter" label="Instance" param="instance" resets
+            any="All instances" options selected=selected.map(|id| id.to_string()) />
     }
 }

@@ -3,9 +3,10 @@
 use crate::api::history::{load_executions, EXECUTIONS_PER_PAGE, TIME_RANGES};
 use crate::components::{ErrorNotice, ExecutionBadge, RelativeTime};
 use crate::format;
+use crate::live::LiveRegion;
 use crate::model::ExecutionPage;
 use crate::pages::dashboard::InstancePicker;
-use crate::pages::query::PageQuery;
+use crate::pages::query::{PageQuery, QuerySelect};
 use flowpulse_core::n8n::ExecutionStatus;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -45,12 +46,12 @@ pub fn ExecutionsPage() -> impl IntoView {
                 let f = filters.clone();
                 let result = load_executions(f.workflow, f.status, f.instance, f.range, f.page).await;
                 view! {
-                    <div id="executions" data-live-region data-live-tables=EXECUTION_TABLES>
+                    <LiveRegion id="executions" tables=EXECUTION_TABLES>
                         {match result {
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),
                             Ok(data) => view! { <ExecutionsBody data filters=filters.clone() query=query.clone() /> }.into_any(),
                         }}
-                    </div>
+                    </LiveRegion>
                 }
             })}
         </Suspense>
@@ -64,44 +65,21 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
     let first = data.offset + 1;
     let last = data.offset + data.rows.len() as u64;
     let has_next = last < data.total;
-    let (workflow, status, range) = (
-        filters.workflow,
-        filters.status.clone(),
-        filters.range.clone(),
-    );
     let page_link = |page: u64| query.href_with(&[("page", (page > 0).then(|| page.to_string()))]);
     let previous = (filters.page > 0).then(|| page_link(filters.page - 1));
     let next = has_next.then(|| page_link(filters.page + 1));
     view! {
         <div class="filters">
             <InstancePicker providers=data.providers selected=filters.instance resets="workflow page" />
-            <div class="field">
-                <label for="workflow-filter">"Workflow"</label>
-                <select id="workflow-filter" data-testid="workflow-filter" data-query-param="workflow" data-query-resets="page">
-                    <option value="" selected=workflow.is_none()>"All workflows"</option>
-                    {data.workflows.into_iter().map(|option| {
-                        let id = option.id;
-                        view! { <option value=id.to_string() selected=workflow == Some(id)>{option.name}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="status-filter">"Status"</label>
-                <select id="status-filter" data-testid="status-filter" data-query-param="status" data-query-resets="page">
-                    <option value="" selected=status.is_none()>"Any status"</option>
-                    {ExecutionStatus::ALL.into_iter().map(|option| view! {
-                        <option value=option.as_str() selected=status.as_deref() == Some(option.as_str())>{option.as_str()}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="range-filter">"Started"</label>
-                <select id="range-filter" data-testid="range-filter" data-query-param="range" data-query-resets="page">
-                    {TIME_RANGES.into_iter().map(|(value, label)| view! {
-                        <option value=value selected=range.as_deref().unwrap_or("all") == value>{label}</option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <QuerySelect id="workflow-filter" label="Workflow" param="workflow" resets="page"
+                any="All workflows" selected=filters.workflow.map(|id| id.to_string())
+                options=data.workflows.into_iter().map(|option| (option.id.to_string(), option.name)).collect() />
+            <QuerySelect id="status-filter" label="Status" param="status" resets="page"
+                any="Any status" selected=filters.status.clone()
+                options=ExecutionStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect() />
+            <QuerySelect id="range-filter" label="Started" param="range" resets="page"
+                selected=Some(filters.range.clone().unwrap_or_else(|| "all".into()))
+                options=TIME_RANGES.iter().map(|(value, label)| (value.to_string(), label.to_string())).collect() />
         </div>
         {if data.rows.is_empty() {
             view! { <p class="empty card" data-testid="executions-empty">"No executions match these filters. Widen the time range or clear a filter; new executions arrive with the next sync."</p> }.into_any()

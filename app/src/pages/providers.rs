@@ -2,7 +2,7 @@
 
 use crate::api::providers::{delete_provider, list_providers, test_provider};
 use crate::components::{ErrorNotice, ProviderBadge, RelativeTime};
-use crate::live::request_refresh;
+use crate::live::{request_refresh, LiveRegion};
 use crate::model::ProviderView;
 use crate::pages::provider_form::ProviderForm;
 use crate::pages::query::PageQuery;
@@ -23,31 +23,31 @@ pub fn ProvidersPage() -> impl IntoView {
             {Suspend::new(async move {
                 match list_providers().await {
                     Err(error) => view! {
-                        <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                        <LiveRegion id="providers-list" tables=PROVIDER_TABLES>
                             <ErrorNotice error />
-                        </div>
+                        </LiveRegion>
                     }.into_any(),
                     Ok(list) if list.providers.is_empty() => view! {
-                        <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                        <LiveRegion id="providers-list" tables=PROVIDER_TABLES>
                             <section class="card onboarding" data-testid="providers-empty">
                                 <h2>"Connect your first n8n instance"</h2>
                                 <p>"FlowPulse reads workflows and executions through n8n's public API. Give the instance a name, its URL and an API key; FlowPulse tests the connection right away."</p>
                                 <ProviderForm existing=None done_path="/providers".to_string() />
                             </section>
-                        </div>
+                        </LiveRegion>
                     }.into_any(),
                     Ok(list) => {
                         let now = list.now;
                         let editing = editing_id
                             .and_then(|id| list.providers.iter().find(|p| p.id == id).cloned());
                         view! {
-                            <div id="providers-list" data-live-region data-live-tables=PROVIDER_TABLES>
+                            <LiveRegion id="providers-list" tables=PROVIDER_TABLES>
                                 <ul class="provider-list" data-testid="provider-list">
                                     {list.providers.into_iter().map(|provider| view! {
                                         <ProviderRow provider now />
                                     }).collect_view()}
                                 </ul>
-                            </div>
+                            </LiveRegion>
                             // Outside the live region: a refresh must not touch a form being filled in.
                             <section class="card" aria-labelledby="provider-form-title">
                                 {match editing {

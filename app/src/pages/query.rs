@@ -46,3 +46,44 @@ impl PageQuery {
         format!("{}{}", self.path, params.to_query_string())
     }
 }
+
+/// A filter `<select>` (its `id` doubles as its test id). Choosing an option sets `?param=`
+/// and removes the `resets` parameters (the live bridge does it, see `crate::live`).
+#[component]
+pub fn QuerySelect(
+    /// Element id and test id.
+    id: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The query parameter the select sets.
+    param: &'static str,
+    /// Parameters the choice invalidates, space separated.
+    #[prop(optional)]
+    resets: &'static str,
+    /// Label of a first, empty choice that removes the parameter; none when `None`.
+    #[prop(optional)]
+    any: Option<&'static str>,
+    /// `(value, label)` of each choice.
+    options: Vec<(String, String)>,
+    /// The value currently chosen.
+    selected: Option<String>,
+) -> impl IntoView {
+    let empty_choice =
+        any.map(|text| view! { <option value="" selected=selected.is_none()>{text}</option> });
+    let choices = options
+        .into_iter()
+        .map(|(value, text)| {
+            let chosen = selected.as_deref() == Some(value.as_str());
+            view! { <option value=value selected=chosen>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id data-testid=id data-query-param=param data-query-resets=resets>
+                {empty_choice}
+                {choices}
+            </select>
+        </div>
+    }
+}

@@ -6,9 +6,10 @@ use crate::components::{
     sync_status_name, sync_type_name, Badge, ErrorNotice, Loading, RelativeTime,
 };
 use crate::format;
+use crate::live::LiveRegion;
 use crate::model::SyncLogPage;
 use crate::pages::dashboard::InstancePicker;
-use crate::pages::query::PageQuery;
+use crate::pages::query::{PageQuery, QuerySelect};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -27,12 +28,12 @@ pub fn SyncLogsPage() -> impl IntoView {
             {Suspend::new(async move {
                 let logs = load_sync_logs(instance, sync_type.clone()).await;
                 view! {
-                    <div id="sync-logs" data-live-region data-live-tables=SYNC_LOG_TABLES>
+                    <LiveRegion id="sync-logs" tables=SYNC_LOG_TABLES>
                         {match logs {
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),
                             Ok(page) => view! { <SyncLogsBody page instance sync_type /> }.into_any(),
                         }}
-                    </div>
+                    </LiveRegion>
                 }
             })}
         </Suspense>
@@ -50,16 +51,10 @@ fn SyncLogsBody(
     let now = page.now;
     view! {
         <div class="filters">
-            <InstancePicker providers=page.providers selected=instance resets="" />
-            <div class="field">
-                <label for="sync-type-filter">"Type"</label>
-                <select id="sync-type-filter" data-testid="sync-type-filter" data-query-param="type">
-                    <option value="" selected=sync_type.is_none()>"All types"</option>
-                    {["manual", "scheduled", "cleanup", "workflow"].into_iter().map(|kind| view! {
-                        <option value=kind selected=sync_type.as_deref() == Some(kind)>{kind}</option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <InstancePicker providers=page.providers selected=instance />
+            <QuerySelect id="sync-type-filter" label="Type" param="type" any="All types"
+                options=["manual", "scheduled", "cleanup", "workflow"].iter().map(|kind| (kind.to_string(), kind.to_string())).collect()
+                selected=sync_type />
         </div>
         <section class="card" aria-labelledby="stats-title">
             <h2 id="stats-title">"Last 24 hours"</h2>

@@ -1,7 +1,7 @@
 //! The controls that re-render parts of a server-rendered page without a reload: sorting,
 //! search and the instance filter on the dashboard; editing and deleting an instance.
 
-use super::{add_instance, sign_up, site, wait_live};
+use super::{add_instance, sign_up, site, wait_live, Site};
 use crate::helpers::browser::{self, Browser};
 use crate::helpers::fake_n8n::FakeN8n;
 use fantoccini::Locator;
@@ -66,6 +66,26 @@ async fn still_same_document(browser: &Browser) -> bool {
         .unwrap_or(false)
 }
 
+/// A new user in a fresh browser, with the instances "Team" and "Ops" added through the forms.
+async fn signed_up_with_team_and_ops(
+    s: &Site,
+    email: &str,
+    team: &FakeN8n,
+    ops: &FakeN8n,
+) -> Browser {
+    let browser = browser::launch().await;
+    sign_up(&browser, &s.app, email).await;
+    add_instance(&browser, "Team", &team.url, &team.api_key).await;
+    browser
+        .client
+        .goto(&format!("{}/providers", s.app.url))
+        .await
+        .unwrap();
+    add_instance(&browser, "Ops", &ops.url, &ops.api_key).await;
+    wait_for_providers(&browser, &["Ops", "Team"]).await;
+    browser
+}
+
 #[tokio::test]
 async fn sorting_search_and_the_instance_filter_rerender_the_table_without_a_reload() {
     let s = site().await;
@@ -76,16 +96,7 @@ async fn sorting_search_and_the_instance_filter_rerender_the_table_without_a_rel
             fake.add_execution(&workflow, "success");
         }
     }
-    let browser = browser::launch().await;
-    sign_up(&browser, &s.app, "controls@example.com").await;
-    add_instance(&browser, "Team", &team.url, &team.api_key).await;
-    browser
-        .client
-        .goto(&format!("{}/providers", s.app.url))
-        .await
-        .unwrap();
-    add_instance(&browser, "Ops", &ops.url, &ops.api_key).await;
-    wait_for_providers(&browser, &["Ops", "Team"]).await;
+    let browser = signed_up_with_team_and_ops(&s, "controls@example.com", &team, &ops).await;
 
     browser.client.goto(&s.app.url).await.unwrap();
     wait_live(&browser).await;
@@ -133,16 +144,7 @@ async fn sorting_search_and_the_instance_filter_rerender_the_table_without_a_rel
 async fn an_instance_is_renamed_and_deleted_after_confirmation_then_the_user_signs_out() {
     let s = site().await;
     let (team, ops) = (FakeN8n::start().await, FakeN8n::start().await);
-    let browser = browser::launch().await;
-    sign_up(&browser, &s.app, "manage@example.com").await;
-    add_instance(&browser, "Team", &team.url, &team.api_key).await;
-    browser
-        .client
-        .goto(&format!("{}/providers", s.app.url))
-        .await
-        .unwrap();
-    add_instance(&browser, "Ops", &ops.url, &ops.api_key).await;
-    wait_for_providers(&browser, &["Ops", "Team"]).await;
+    let browser = signed_up_with_team_and_ops(&s, "manage@example.com", &team, &ops).await;
 
     // Edit "Team": the form comes filled in, the key may stay as it is.
     let team_row = browser
