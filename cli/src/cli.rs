@@ -66,7 +66,8 @@ pub enum MigrateCommand {
 
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Postgres connection URL.
+    /// Postgres connection URL (`postgres://...`; `?sslmode=verify-full&sslrootcert=<ca.crt>`
+    /// for a database that requires TLS).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
     /// The migration files (default: `supabase/migrations` beside `flowpulse.toml`).
@@ -120,9 +121,11 @@ fn migrations_dir(explicit: Option<PathBuf>, config: Option<&Config>) -> PathBuf
     })
 }
 
-/// Connects to `url` (no TLS: a local or tunnelled Postgres).
+/// Connects to `url` with the TLS its `sslmode` and `sslrootcert` ask for (`flowpulse_pg`).
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    // Parsed here, not by clap: clap quotes a refused value in its message, password and all.
+    let url: flowpulse_pg::DatabaseUrl = url.parse()?;
+    let (client, connection) = flowpulse_pg::connect(&url).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             eprintln!("flowpulse: database connection: {error}");

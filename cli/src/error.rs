@@ -43,7 +43,10 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A database statement outside a migration file failed (connect, bookkeeping, deploy).
+    /// The database URL is unusable, or the connection (or its TLS) failed.
+    #[error("database: {0}")]
+    Connect(#[from] flowpulse_pg::Error),
+    /// A database statement outside a migration file failed (bookkeeping, deploy).
     #[error("database: {}", database_message(.0))]
     Database(#[from] tokio_postgres::Error),
     /// A migration file failed or could not be read; the message names the file (and line).

@@ -179,13 +179,19 @@ pub fn next_version(dir: &Path, now: DateTime<Utc>) -> Result<String> {
     Ok(at.format("%Y%m%d%H%M%S").to_string())
 }
 
-/// A comment line's text: newlines would end the comment and turn the rest into SQL.
+/// A comment line's text: newlines would end the comment and turn the rest into SQL (other
+/// control characters only confuse a reviewer's terminal).
 fn comment_safe(text: &str) -> String {
-    text.replace(['\r', '\n'], " ")
+    text.replace(
+        |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}',
+        " ",
+    )
 }
 
 /// The migration's SQL. With `sidecar`, the JSON is loaded from that file through the
-/// `-- flowpulse:include` line (see `migrate::expand_includes`).
+/// `-- flowpulse:include` line (see `migrate::expand_includes`, which honours exactly this
+/// form). Every value is a one-line literal (`sql::literal`), so no name can put a line of its
+/// own into the file.
 pub fn render(
     definition: &Definition,
     instance: &Instance,
@@ -328,15 +334,44 @@ mod tests {
         let mut sneaky = definition();
         sneaky.name = "x\ndrop table public.providers; --".into();
         let sql = render(&sneaky, &instance(), "x.sql", "h", None);
-        // The comment stays one line; in the value the newline is just part of the literal.
+        // The comment stays one line; the value keeps its newline as an escape.
         assert!(
             sql.contains("-- workflow: x drop table public.providers; --\n"),
             "{sql}"
         );
         assert!(
-            sql.contains("  'x\ndrop table public.providers; --',\n"),
+            sql.contains("  E'x\\ndrop table public.providers; --',\n"),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn a_name_carrying_an_include_line_cannot_start_a_directive() {
+        let mut hostile = definition();
+        hostile.name = "Intake\n-- flowpulse:include evil.json\n'); --\\".into();
+        hostile.id = "wf\n-- flowpulse:include evil.json".into();
+        let sql = render(
+            &hostile,
+            &instance(),
+            "2099_x.sql",
+            "h",
+            Some("2099_x.json"),
+        );
+        let directives: Vec<&str> = sql
+            .lines()
+            .filter(|l| l.trim_start().starts_with("-- flowpulse:include"))
+            .collect();
+        assert_eq!(directives, ["-- flowpulse:include 2099_x.json"], "{sql}");
+        assert!(
+            sql.contains(r"E'Intake\n-- flowpulse:include evil.json\n''); --\\'"),
+            "{sql}"
+        );
+        let expanded = migrate::expand_includes("2099_x.sql", &sql, |name| match name {
+            "2099_x.json" => Ok("{}".into()),
+            other => panic!("read {other}"),
+        })
+        .unwrap();
+        assert!(expanded.contains("$flowpulse_include0${}$flowpulse_include0$"));
     }
 
     #[test]

@@ -5,11 +5,16 @@
 //! Each file runs in its own transaction together with its bookkeeping row: a failing file
 //! leaves nothing behind and stops the run with its name and the database's message.
 //!
-//! A line `-- flowpulse:include <name>.json` (the whole line) is replaced, before the file
-//! runs, by the content of that file (same directory) as a dollar-quoted literal: how large
-//! exported workflows keep their JSON beside the SQL. The recorded statements are the
-//! expanded text, so `flowpulse migrate status` also notices a changed JSON file. Plain
-//! `supabase db push` does not know the directive and fails on such a file instead of
+//! Large exported workflows keep their JSON beside the SQL: `<stem>.sql` reads `<stem>.json`
+//! through one line `-- flowpulse:include <stem>.json`, which is replaced, before the file
+//! runs, by that file's content as a dollar-quoted literal. Only the exact form
+//! `flowpulse workflows export` writes is honoured — the migration's own JSON file, alone on
+//! its line between `from (select (` and `)::jsonb as doc) as included` — and any other line
+//! that starts like the directive fails the file (naming the line) before anything runs: a
+//! directive is text a line-based reader acts on, so one that arrived some other way (a value
+//! spanning lines, a hand edit) must never paste a file into the SQL. The recorded statements
+//! are the expanded text, so `flowpulse migrate status` also notices a changed JSON file.
+//! Plain `supabase db push` does not know the directive and fails on such a file instead of
 //! applying it half.
 
 use anyhow::{Context, Result};
@@ -120,12 +125,18 @@ pub async fn apply_pending(client: &mut Client, dir: &Path) -> Result<MigrationR
         .map(|row| row.get(0))
         .collect();
     let mut report = MigrationReport::default();
+    let mut pending = Vec::new();
     for file in list(dir)? {
         if applied.contains(&file.version) {
             report.already_applied += 1;
             continue;
         }
+        // Every pending file is read (and its include checked) before the first one runs, so
+        // an unreadable file or a refused include changes nothing at all.
         let sql = read_sql(&file)?;
+        pending.push((file, sql));
+    }
+    for (file, sql) in pending {
         run_in_transaction(client, &file, &sql, Some(&file)).await?;
         report.applied.push(file.file_name.clone());
     }
@@ -148,39 +159,68 @@ pub fn read_sql(file: &MigrationFile) -> Result<String> {
     })
 }
 
-/// The marker of an include line.
+/// How an include line starts, and what must surround it (`export::render` writes them).
 const INCLUDE: &str = "-- flowpulse:include ";
+const INCLUDE_OPENS: &str = "from (select (";
+const INCLUDE_CLOSES: &str = ")::jsonb as doc) as included";
 
-/// Replaces every include line of `sql` by the named file's text, dollar-quoted.
+/// Replaces the include line of the migration `file_name` by its own JSON file
+/// (`<stem>.json`, read through `read`), dollar-quoted. Refuses, naming the line, any other
+/// line that starts like the directive: another file, another place, a second include.
 pub fn expand_includes(
     file_name: &str,
     sql: &str,
     read: impl Fn(&str) -> std::io::Result<String>,
 ) -> Result<String> {
-    if !sql.contains(INCLUDE) {
+    let marker = INCLUDE.trim_end();
+    if !sql.contains(marker) {
         return Ok(sql.to_owned());
     }
+    let own = format!(
+        "{}.json",
+        file_name.strip_suffix(".sql").unwrap_or(file_name)
+    );
+    let lines: Vec<&str> = sql.split_inclusive('\n').collect();
+    // A line's text without its line break (a file saved with CRLF reads the same).
+    let text_of = |index: usize| lines.get(index).map(|l| l.trim_end_matches(['\n', '\r']));
     let mut out = String::with_capacity(sql.len());
-    for (index, line) in sql.split_inclusive('\n').enumerate() {
-        let Some(name) = line.trim().strip_prefix(INCLUDE).map(str::trim) else {
+    let mut included = false;
+    for (index, line) in lines.iter().enumerate() {
+        let text = text_of(index).unwrap_or_default();
+        if !text.trim_start().starts_with(marker) {
             out.push_str(line);
             continue;
-        };
+        }
         let fail = |why: String| MigrationError {
             file: file_name.into(),
-            message: format!("line {}: include {name}: {why}", index + 1),
+            message: format!("line {}: {text:?} refused: {why}", index + 1),
         };
-        // Only a plain file name: an include never reaches outside the migrations folder.
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(fail("only a file name in the same folder can be included".into()).into());
+        if text.strip_prefix(INCLUDE) != Some(own.as_str()) {
+            return Err(fail(format!(
+                "a migration can only include its own JSON file, {own}"
+            ))
+            .into());
         }
-        let text = read(name).map_err(|e| fail(e.to_string()))?;
+        let in_place = index.checked_sub(1).and_then(text_of) == Some(INCLUDE_OPENS)
+            && text_of(index + 1) == Some(INCLUDE_CLOSES);
+        if !in_place {
+            return Err(fail(format!(
+                "the include is honoured only alone on its line between `{INCLUDE_OPENS}` and \
+                 `{INCLUDE_CLOSES}`, where `flowpulse workflows export` writes it"
+            ))
+            .into());
+        }
+        if included {
+            return Err(fail(format!("{own} is already included above")).into());
+        }
+        included = true;
+        let json = read(&own).map_err(|e| fail(format!("cannot read {own}: {e}")))?;
         let tag = (0..)
             .map(|n| format!("$flowpulse_include{n}$"))
-            .find(|tag| !text.contains(tag.as_str()))
+            .find(|tag| !json.contains(tag.as_str()))
             .expect("some tag is free");
-        out.push_str(&format!("{tag}{text}{tag}"));
-        out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+        out.push_str(&format!("{tag}{json}{tag}"));
+        out.push_str(&line[text.len()..]);
     }
     Ok(out)
 }
@@ -266,33 +306,98 @@ mod tests {
             .contains("share the version"));
     }
 
-    #[test]
-    fn include_lines_are_replaced_by_the_file_quoted() {
-        let sql = "select (\n-- flowpulse:include big.json\n)::jsonb;\n";
-        let read = |name: &str| match name {
-            "big.json" => Ok("{\"a\": \"$flowpulse_include0$\"}".to_string()),
+    /// The shape `export::render` gives a large workflow's migration, including `json_file`.
+    fn exported(json_file: &str) -> String {
+        format!(
+            "insert into t (doc)\nselect\n  doc\nfrom (select (\n-- flowpulse:include {json_file}\n)::jsonb as doc) as included\n;\n"
+        )
+    }
+
+    fn read_big(name: &str) -> std::io::Result<String> {
+        match name {
+            "2099_big.json" => Ok("{\"a\": \"$flowpulse_include0$\"}".to_string()),
+            "evil.json" => Ok("{\"evil\": true}".to_string()),
             _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
-        };
-        let expanded = expand_includes("x.sql", sql, read).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_exported_include_of_its_own_json_file_is_replaced_by_the_file_quoted() {
+        let expanded =
+            expand_includes("2099_big.sql", &exported("2099_big.json"), read_big).unwrap();
         assert_eq!(
             expanded,
-            "select (\n$flowpulse_include1${\"a\": \"$flowpulse_include0$\"}$flowpulse_include1$\n)::jsonb;\n"
+            "insert into t (doc)\nselect\n  doc\nfrom (select (\n$flowpulse_include1${\"a\": \"$flowpulse_include0$\"}$flowpulse_include1$\n)::jsonb as doc) as included\n;\n"
         );
-        let missing = expand_includes("x.sql", "-- flowpulse:include gone.json\n", read)
+        let crlf = exported("2099_big.json").replace('\n', "\r\n");
+        assert!(expand_includes("2099_big.sql", &crlf, read_big)
+            .unwrap()
+            .contains("(\r\n$flowpulse_include1${"));
+        assert_eq!(
+            expand_includes("x.sql", "select 1;", read_big).unwrap(),
+            "select 1;"
+        );
+    }
+
+    #[test]
+    fn an_include_of_any_other_file_fails_naming_file_and_line() {
+        for other in ["evil.json", "../2099_big.json", "2099_big.json.bak", ""] {
+            let error = expand_includes("2099_big.sql", &exported(other), read_big)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("2099_big.sql")
+                    && error.contains("line 5")
+                    && error.contains("its own JSON file, 2099_big.json"),
+                "{other}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_include_outside_the_exported_context_fails_even_for_its_own_file() {
+        // Inside a string literal, as a name with raw newlines would have put it.
+        let in_literal =
+            "insert into t (name) values ('x\n-- flowpulse:include 2099_big.json\n');\n";
+        // Indented, or with something after the name.
+        let indented = exported("2099_big.json").replace("\n-- flowpulse", "\n  -- flowpulse");
+        let trailing = exported("2099_big.json").replace(".json\n", ".json )\n");
+        for (sql, line) in [(in_literal.to_string(), 2), (indented, 5), (trailing, 5)] {
+            let error = expand_includes("2099_big.sql", &sql, read_big)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("2099_big.sql")
+                    && error.contains(&format!("line {line}:"))
+                    && error.contains("refused"),
+                "{sql}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_include_fails_and_a_missing_file_is_named() {
+        let twice = format!("{}{}", exported("2099_big.json"), exported("2099_big.json"));
+        let error = expand_includes("2099_big.sql", &twice, read_big)
             .unwrap_err()
             .to_string();
         assert!(
-            missing.contains("x.sql")
-                && missing.contains("gone.json")
-                && missing.contains("line 1"),
-            "{missing}"
+            error.contains("line 12:") && error.contains("already included"),
+            "{error}"
         );
-        let outside = expand_includes("x.sql", "-- flowpulse:include ../secret.json\n", read);
-        assert!(outside.is_err(), "no path escapes the folder");
-        assert_eq!(
-            expand_includes("x.sql", "select 1;", read).unwrap(),
-            "select 1;"
+        let error = expand_includes("2099_gone.sql", &exported("2099_gone.json"), read_big)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("2099_gone.sql") && error.contains("cannot read 2099_gone.json"),
+            "{error}"
         );
+    }
+
+    #[test]
+    fn the_marker_inside_a_line_is_just_text() {
+        let sql = "select 'see -- flowpulse:include evil.json';\n";
+        assert_eq!(expand_includes("x.sql", sql, read_big).unwrap(), sql);
     }
 
     /// A fresh directory, kept (it is tiny) so the returned path stays valid.

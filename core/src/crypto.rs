@@ -1,8 +1,18 @@
-//! Encryption format for provider API keys stored in `providers.api_key_ciphertext`.
+//! Encryption of secrets stored in the database (n8n API keys today; credentials and alert
+//! webhook URLs later).
 //!
-//! Format: `v<version>:<base64url-no-pad(nonce ‖ ciphertext ‖ tag)>` with AES-256-GCM and a
-//! random 96-bit nonce. The version names the key, so keys can be rotated: new values use the
-//! current key while values written under older keys stay readable until re-encrypted.
+//! Current format: `f2.<key version>:<base64url-no-pad(nonce ‖ ciphertext ‖ tag)>`, AES-256-GCM
+//! with a random 96-bit nonce and *associated data* naming what the secret belongs to (a
+//! [`SecretBinding`]: for an API key, the provider row's id and the origin of its URL). A value
+//! copied into another row, or kept while the row's URL moves to another host, fails
+//! authentication instead of handing the key to someone else.
+//!
+//! Legacy format: `v<key version>:<base64url>` without associated data, written before
+//! bindings existed. It stays readable so nothing breaks, [`KeyRing::needs_reencryption`] flags
+//! it, and the database refuses to store new values in it.
+//!
+//! The key version names the key, so keys can be rotated: new values use the current key while
+//! values written under older keys stay readable until re-encrypted.
 //!
 //! Nothing here ever prints key material or plaintext: errors carry no data beyond a key
 //! version, and [`KeyRing`]'s `Debug` lists versions only.
@@ -16,7 +26,16 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use aes_gcm::aead::Payload;
 use rand_core::CryptoRngCore;
+use uuid::Uuid;
+
+/// The version of the key new secrets are encrypted under, as every edge registers
+/// `ENCRYPTION_KEY` (`FLOWPULSE_ENCRYPTION_KEY`).
+pub const CURRENT_KEY_VERSION: u8 = 1;
+
+/// Prefix of the current format (with associated data).
+pub const FORMAT_PREFIX: &str = "f2.";
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -33,6 +52,25 @@ pub enum CryptoError {
     /// Authentication failed: the value was altered or was encrypted under another key.
     #[error("ciphertext failed authentication (tampered or wrong key)")]
     Tampered,
+}
+
+/// What a secret belongs to, authenticated with it as AES-GCM associated data: decrypting
+/// under any other binding fails.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretBinding(String);
+
+impl SecretBinding {
+    /// An n8n instance's API key: bound to its `providers` row and to the origin
+    /// (`scheme://host[:port]`) it was entered for.
+    pub fn provider_api_key(provider_id: Uuid, origin: &str) -> Self {
+        Self(format!("flowpulse/providers.api_key\0{provider_id}\0{origin}"))
+    }
+}
+
+impl fmt::Debug for SecretBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SecretBinding").field(&self.0).finish()
+    }
 }
 
 /// Why a key could not be loaded from configuration.
@@ -117,59 +155,90 @@ impl KeyRing {
         self.current
     }
 
-    /// Encrypts under the current key with a fresh random nonce.
-    pub fn encrypt(&self, plaintext: &str, rng: &mut impl CryptoRngCore) -> String {
+    /// Encrypts `plaintext` for `binding` under the current key with a fresh random nonce.
+    pub fn encrypt(
+        &self,
+        plaintext: &str,
+        binding: &SecretBinding,
+        rng: &mut impl CryptoRngCore,
+    ) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: plaintext.as_bytes(),
+            aad: binding.0.as_bytes(),
+        };
         let sealed = self.ciphers[&self.current]
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
-            // AES-GCM only refuses plaintexts over 64 GiB, far beyond any API key.
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            // AES-GCM only refuses plaintexts over 64 GiB, far beyond any secret we store.
             .expect("AES-GCM plaintext within its length limit");
-        let mut payload = Vec::with_capacity(NONCE_LEN + sealed.len());
-        payload.extend_from_slice(&nonce);
-        payload.extend_from_slice(&sealed);
-        format!("v{}:{}", self.current, URL_SAFE_NO_PAD.encode(payload))
+        let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        format!(
+            "{FORMAT_PREFIX}{}:{}",
+            self.current,
+            URL_SAFE_NO_PAD.encode(bytes)
+        )
     }
 
-    /// Decrypts a stored value with the key its version prefix names.
-    pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
-        let (version, payload) = parse_stored(stored)?;
+    /// Decrypts a stored value with the key its version names, checking it belongs to
+    /// `binding` (legacy values carry no binding and are only checked for integrity).
+    pub fn decrypt(&self, stored: &str, binding: &SecretBinding) -> Result<String, CryptoError> {
+        let parsed = parse_stored(stored)?;
         let cipher = self
             .ciphers
-            .get(&version)
-            .ok_or(CryptoError::UnknownVersion(version))?;
-        let (nonce, sealed) = payload.split_at(NONCE_LEN);
+            .get(&parsed.version)
+            .ok_or(CryptoError::UnknownVersion(parsed.version))?;
+        let (nonce, sealed) = parsed.bytes.split_at(NONCE_LEN);
+        let aad: &[u8] = if parsed.bound { binding.0.as_bytes() } else { b"" };
         let plaintext = cipher
-            .decrypt(Nonce::from_slice(nonce), sealed)
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| CryptoError::Tampered)?;
         String::from_utf8(plaintext).map_err(|_| CryptoError::Malformed)
     }
 
-    /// True if `stored` was written under an older key and should be re-encrypted.
+    /// True if `stored` should be re-encrypted: written in the legacy format (no binding) or
+    /// under an older key.
     pub fn needs_reencryption(&self, stored: &str) -> bool {
-        parse_stored(stored).is_ok_and(|(version, _)| version != self.current)
+        parse_stored(stored).is_ok_and(|parsed| !parsed.bound || parsed.version != self.current)
     }
 }
 
-/// Splits `v<version>:<base64url>` into the version and the decoded nonce ‖ ciphertext ‖ tag.
-fn parse_stored(stored: &str) -> Result<(u8, Vec<u8>), CryptoError> {
-    let (version, encoded) = stored
-        .trim()
-        .strip_prefix('v')
-        .and_then(|rest| rest.split_once(':'))
-        .ok_or(CryptoError::Malformed)?;
+/// A stored value taken apart.
+struct Stored {
+    /// The key version.
+    version: u8,
+    /// Current format, with associated data.
+    bound: bool,
+    /// nonce ‖ ciphertext ‖ tag.
+    bytes: Vec<u8>,
+}
+
+/// Splits `f2.<version>:<base64url>` or legacy `v<version>:<base64url>`.
+fn parse_stored(stored: &str) -> Result<Stored, CryptoError> {
+    let stored = stored.trim();
+    let (bound, rest) = match stored.strip_prefix(FORMAT_PREFIX) {
+        Some(rest) => (true, rest),
+        None => (false, stored.strip_prefix('v').ok_or(CryptoError::Malformed)?),
+    };
+    let (version, encoded) = rest.split_once(':').ok_or(CryptoError::Malformed)?;
     // `u8::from_str` would accept a leading '+'; only plain digits are the format.
     if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CryptoError::Malformed);
     }
     let version: u8 = version.parse().map_err(|_| CryptoError::Malformed)?;
-    let payload = URL_SAFE_NO_PAD
+    let bytes = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| CryptoError::Malformed)?;
-    if payload.len() < NONCE_LEN + TAG_LEN {
+    if bytes.len() < NONCE_LEN + TAG_LEN {
         return Err(CryptoError::Malformed);
     }
-    Ok((version, payload))
+    Ok(Stored {
+        version,
+        bound,
+        bytes,
+    })
 }
 
 /// A display form of a secret showing only its last four characters, e.g. `••••abcd`.
@@ -219,54 +288,72 @@ mod tests {
         KeyRing::new(version, [fill; 32])
     }
 
+    fn binding() -> SecretBinding {
+        SecretBinding::provider_api_key(Uuid::from_u128(1), "https://n8n.example.com")
+    }
+
+    /// A value in the legacy `v<version>:` format (no associated data), as stored before
+    /// bindings existed.
+    fn legacy(ring_fill: u8, version: u8) -> String {
+        let cipher = cipher(&[ring_fill; 32]);
+        let nonce = [9u8; NONCE_LEN];
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), SECRET.as_bytes())
+            .unwrap();
+        format!(
+            "v{version}:{}",
+            URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat())
+        )
+    }
+
     #[test]
     fn a_value_round_trips_and_names_its_key_version() {
         let ring = ring(3, 7);
-        let stored = ring.encrypt(SECRET, &mut CountingRng(0));
-        assert!(stored.starts_with("v3:"));
+        let stored = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
+        assert!(stored.starts_with("f2.3:"));
         assert!(!stored.contains(SECRET));
-        assert_eq!(ring.decrypt(&stored).unwrap(), SECRET);
+        assert_eq!(ring.decrypt(&stored, &binding()).unwrap(), SECRET);
     }
 
     #[test]
     fn encrypting_the_same_text_twice_gives_different_values() {
         let ring = ring(1, 7);
         let mut rng = CountingRng(0);
-        let first = ring.encrypt(SECRET, &mut rng);
-        let second = ring.encrypt(SECRET, &mut rng);
+        let first = ring.encrypt(SECRET, &binding(), &mut rng);
+        let second = ring.encrypt(SECRET, &binding(), &mut rng);
         assert_ne!(first, second);
-        assert_eq!(ring.decrypt(&second).unwrap(), SECRET);
+        assert_eq!(ring.decrypt(&second, &binding()).unwrap(), SECRET);
     }
 
     #[test]
     fn a_tampered_value_fails_authentication() {
         let ring = ring(1, 7);
-        let stored = ring.encrypt(SECRET, &mut CountingRng(0));
+        let stored = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
         let (prefix, encoded) = stored.split_once(':').unwrap();
         let mut bytes = URL_SAFE_NO_PAD.decode(encoded).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         let tampered = format!("{prefix}:{}", URL_SAFE_NO_PAD.encode(bytes));
-        assert_eq!(ring.decrypt(&tampered), Err(CryptoError::Tampered));
+        assert_eq!(ring.decrypt(&tampered, &binding()), Err(CryptoError::Tampered));
     }
 
     #[test]
     fn a_different_key_with_the_same_version_fails_authentication() {
-        let stored = ring(1, 7).encrypt(SECRET, &mut CountingRng(0));
-        assert_eq!(ring(1, 8).decrypt(&stored), Err(CryptoError::Tampered));
+        let stored = ring(1, 7).encrypt(SECRET, &binding(), &mut CountingRng(0));
+        assert_eq!(ring(1, 8).decrypt(&stored, &binding()), Err(CryptoError::Tampered));
     }
 
     #[test]
     fn after_rotation_old_values_still_decrypt_and_new_ones_use_the_new_key() {
-        let old_value = ring(1, 7).encrypt(SECRET, &mut CountingRng(0));
+        let old_value = ring(1, 7).encrypt(SECRET, &binding(), &mut CountingRng(0));
         let rotated = ring(2, 9).with_previous(1, [7; 32]).unwrap();
-        assert_eq!(rotated.decrypt(&old_value).unwrap(), SECRET);
+        assert_eq!(rotated.decrypt(&old_value, &binding()).unwrap(), SECRET);
         assert!(rotated.needs_reencryption(&old_value));
-        let new_value = rotated.encrypt(SECRET, &mut CountingRng(0));
-        assert!(new_value.starts_with("v2:"));
+        let new_value = rotated.encrypt(SECRET, &binding(), &mut CountingRng(0));
+        assert!(new_value.starts_with("f2.2:"));
         assert!(!rotated.needs_reencryption(&new_value));
         assert_eq!(
-            ring(2, 9).decrypt(&old_value),
+            ring(2, 9).decrypt(&old_value, &binding()),
             Err(CryptoError::UnknownVersion(1))
         );
         assert_eq!(
@@ -280,9 +367,10 @@ mod tests {
         let ring = ring(1, 7);
         let short = format!("v1:{}", URL_SAFE_NO_PAD.encode([0u8; 27]));
         for junk in [
-            "", "v1", "1:abc", "v:abc", "v+1:abc", "v256:abc", "v1:!!!", "v1:abc=", &short,
+            "", "v1", "1:abc", "v:abc", "v+1:abc", "v256:abc", "v1:!!!", "v1:abc=", &short, "f2.",
+            "f2.x:abc", "f2.1:!!!",
         ] {
-            assert_eq!(ring.decrypt(junk), Err(CryptoError::Malformed), "{junk:?}");
+            assert_eq!(ring.decrypt(junk, &binding()), Err(CryptoError::Malformed), "{junk:?}");
         }
     }
 
@@ -292,9 +380,9 @@ mod tests {
         let url_safe = "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_8";
         let stored = KeyRing::from_base64(1, standard)
             .unwrap()
-            .encrypt(SECRET, &mut CountingRng(0));
+            .encrypt(SECRET, &binding(), &mut CountingRng(0));
         let same_key = KeyRing::from_base64(1, &format!("{url_safe}\n")).unwrap();
-        assert_eq!(same_key.decrypt(&stored).unwrap(), SECRET);
+        assert_eq!(same_key.decrypt(&stored, &binding()).unwrap(), SECRET);
         assert_eq!(
             KeyRing::from_base64(1, "c2hvcnQ=").unwrap_err(),
             KeyError::WrongLength(5)
@@ -303,6 +391,30 @@ mod tests {
             KeyRing::from_base64(1, "not base64!").unwrap_err(),
             KeyError::InvalidBase64
         );
+    }
+
+    #[test]
+    fn a_value_only_decrypts_for_the_binding_it_was_written_for() {
+        let ring = ring(1, 7);
+        let stored = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
+        let other_row = SecretBinding::provider_api_key(Uuid::from_u128(2), "https://n8n.example.com");
+        let other_host = SecretBinding::provider_api_key(Uuid::from_u128(1), "https://evil.example");
+        let other_port =
+            SecretBinding::provider_api_key(Uuid::from_u128(1), "https://n8n.example.com:8443");
+        for wrong in [other_row, other_host, other_port] {
+            assert_eq!(ring.decrypt(&stored, &wrong), Err(CryptoError::Tampered), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn legacy_values_stay_readable_and_are_flagged_for_reencryption() {
+        let ring = ring(1, 7);
+        let old = legacy(7, 1);
+        assert_eq!(ring.decrypt(&old, &binding()).unwrap(), SECRET);
+        assert!(ring.needs_reencryption(&old));
+        let current = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
+        assert!(!ring.needs_reencryption(&current));
+        assert_eq!(KeyRing::new(1, [8; 32]).decrypt(&old, &binding()), Err(CryptoError::Tampered));
     }
 
     #[test]

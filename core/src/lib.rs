@@ -1,8 +1,8 @@
 //! FlowPulse domain core.
 //!
 //! Everything here is pure: n8n API types, the execution sync plan, counter rules, the `[USR-]`
-//! naming rule, the provider-key encryption format, shared row types and the edge function's
-//! JSON contract. It must stay free of I/O — no network, files, clock reads (callers pass `now`)
+//! naming rule, the checked n8n base URL and the outbound-address rule, the secret encryption
+//! format, shared row types and the edge function's JSON contract. It must stay free of I/O — no network, files, clock reads (callers pass `now`)
 //! or async runtime — so it builds for both native and `wasm32-unknown-unknown`, and so the
 //! rules the worker, the app and the tests share can be unit-tested in isolation.
 
@@ -10,9 +10,12 @@
 
 pub mod contract;
 pub mod counters;
+pub mod base_url;
 pub mod crypto;
 pub mod n8n;
 pub mod naming;
+pub mod outbound;
 pub mod plan;
 pub mod retry;
 pub mod rows;
+pub mod text;

@@ -5,11 +5,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use flowpulse_core::crypto::KeyRing;
+use flowpulse_core::crypto::{KeyRing, CURRENT_KEY_VERSION};
+use flowpulse_core::outbound::OutboundPolicy;
 use flowpulse_core::retry::RetryPolicy;
-
-/// The key version `ENCRYPTION_KEY` is registered under (the `v1:` prefix of stored keys).
-pub const ENCRYPTION_KEY_VERSION: u8 = 1;
+use flowpulse_n8n::client::DEFAULT_MAX_REPLY_BYTES;
 
 /// Default hard time budget of one run.
 pub const DEFAULT_SYNC_TIME_BUDGET: Duration = Duration::from_secs(25);
@@ -36,9 +35,14 @@ pub struct WorkerConfig {
     pub jwt_secret: String,
     /// `SERVICE_ROLE_KEY` (secret): a `service_role` JWT, the identity of cron runs.
     pub service_role_key: String,
-    /// `ENCRYPTION_KEY` (secret): base64 of 32 bytes, key version 1; decrypts
+    /// `ENCRYPTION_KEY` (secret): base64 of 32 bytes, the current key version; decrypts
     /// `providers.api_key_ciphertext`.
     pub key_ring: KeyRing,
+    /// `OUTBOUND_ALLOW` / `OUTBOUND_DENY_PORTS` (optional): which n8n addresses may be
+    /// contacted. Default: public addresses only, every port.
+    pub outbound: OutboundPolicy,
+    /// `N8N_MAX_REPLY_BYTES` (optional, default 16 MiB): larger n8n replies are refused.
+    pub n8n_max_reply_bytes: usize,
     /// `ALLOWED_ORIGINS`: comma-separated browser origins that get CORS headers (`*` = any).
     pub allowed_origins: Vec<String>,
     /// `SYNC_TIME_BUDGET_MS` (optional, default 25 000): hard wall-clock budget of one run;
@@ -65,6 +69,8 @@ impl fmt::Debug for WorkerConfig {
             .field("jwt_secret", &"<redacted>")
             .field("service_role_key", &"<redacted>")
             .field("key_ring", &self.key_ring)
+            .field("outbound", &self.outbound)
+            .field("n8n_max_reply_bytes", &self.n8n_max_reply_bytes)
             .field("allowed_origins", &self.allowed_origins)
             .field("sync_time_budget", &self.sync_time_budget)
             .field("n8n_timeout", &self.n8n_timeout)
@@ -142,17 +148,32 @@ impl WorkerConfig {
                 })
             }
         };
-        let key_ring = KeyRing::from_base64(ENCRYPTION_KEY_VERSION, &required("ENCRYPTION_KEY")?)
+        let key_ring = KeyRing::from_base64(CURRENT_KEY_VERSION, &required("ENCRYPTION_KEY")?)
             .map_err(|error| ConfigError::Invalid {
-            name: "ENCRYPTION_KEY",
+                name: "ENCRYPTION_KEY",
+                reason: error.to_string(),
+            })?;
+        let outbound = OutboundPolicy::parse(
+            optional("OUTBOUND_ALLOW").as_deref(),
+            optional("OUTBOUND_DENY_PORTS").as_deref(),
+        )
+        .map_err(|error| ConfigError::Invalid {
+            name: "OUTBOUND_ALLOW / OUTBOUND_DENY_PORTS",
             reason: error.to_string(),
         })?;
+        let n8n_max_reply_bytes = usize::try_from(number(
+            "N8N_MAX_REPLY_BYTES",
+            DEFAULT_MAX_REPLY_BYTES as u64,
+        )?)
+        .unwrap_or(usize::MAX);
         Ok(Self {
             postgrest_url,
             postgrest_api_key: header_safe("POSTGREST_API_KEY", required("POSTGREST_API_KEY")?)?,
             jwt_secret: required("JWT_SECRET")?,
             service_role_key: header_safe("SERVICE_ROLE_KEY", required("SERVICE_ROLE_KEY")?)?,
             key_ring,
+            outbound,
+            n8n_max_reply_bytes,
             allowed_origins: optional("ALLOWED_ORIGINS")
                 .map(|origins| {
                     origins
@@ -237,7 +258,9 @@ pub(crate) mod tests {
         assert_eq!(config.n8n_timeout, DEFAULT_N8N_TIMEOUT);
         assert_eq!(config.sync_log_retention_days, 30);
         assert_eq!(config.execution_retention_days, 365);
-        assert_eq!(config.key_ring.current_version(), 1);
+        assert_eq!(config.key_ring.current_version(), CURRENT_KEY_VERSION);
+        assert_eq!(config.outbound, OutboundPolicy::public_only());
+        assert_eq!(config.n8n_max_reply_bytes, DEFAULT_MAX_REPLY_BYTES);
         assert!(config.origin_allowed("http://127.0.0.1:3000"));
         assert!(config.origin_allowed("https://APP.example.com"));
         assert!(!config.origin_allowed("https://evil.example.com"));
@@ -259,6 +282,23 @@ pub(crate) mod tests {
         bindings.insert("ENCRYPTION_KEY", "c2hvcnQ=".into());
         let error = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap_err();
         assert!(error.to_string().contains("ENCRYPTION_KEY"), "{error}");
+    }
+
+    #[test]
+    fn the_outbound_policy_is_read_and_a_bad_one_named() {
+        let mut bindings = bindings();
+        bindings.insert("OUTBOUND_ALLOW", "loopback".into());
+        bindings.insert("OUTBOUND_DENY_PORTS", "8788".into());
+        let config = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap();
+        assert_eq!(
+            config.outbound,
+            OutboundPolicy::public_only()
+                .allowing_loopback()
+                .denying_ports([8788])
+        );
+        bindings.insert("OUTBOUND_ALLOW", "everything".into());
+        let error = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap_err();
+        assert!(error.to_string().contains("OUTBOUND_ALLOW"), "{error}");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, S
 use crate::config::WorkerConfig;
 use crate::engine::run_scheduled;
 use crate::error::EdgeError;
-use crate::http::{handle, HttpRequest, HttpResponse};
+use crate::http::{handle, precheck, HttpRequest, HttpResponse};
+use flowpulse_core::contract::{RequestError, MAX_BODY_BYTES};
 use crate::runtime::log_error;
 
 #[event(fetch)]
@@ -15,25 +16,41 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     if let Err(error) = &config {
         log_error(&format!("configuration: {error}"));
     }
-    let method = req.method().to_string().to_ascii_uppercase();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
-        Vec::new()
-    } else {
-        match req.bytes().await {
-            Ok(body) => body,
-            Err(error) => {
-                let error = EdgeError::Internal(format!("reading the request body: {error}"));
-                return into_worker(HttpResponse::error(&error));
-            }
-        }
-    };
-    let request = HttpRequest {
-        method,
+    let mut request = HttpRequest {
+        method: req.method().to_string().to_ascii_uppercase(),
         path: req.path(),
         headers: req.headers().entries().collect(),
-        body,
+        body: Vec::new(),
     };
+    if let Some(refused) = precheck(config.as_ref(), &request) {
+        return into_worker(refused);
+    }
+    if !matches!(request.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        request.body = match read_capped(&mut req).await {
+            Ok(body) => body,
+            Err(error) => return into_worker(HttpResponse::error(&error)),
+        };
+    }
     into_worker(handle(config.as_ref(), &request).await)
+}
+
+/// The body, read as a stream and abandoned one byte past the limit (a missing or false
+/// `Content-Length` must not make the function buffer more than that).
+async fn read_capped(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
+    use futures::StreamExt;
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(body);
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|error| EdgeError::Internal(format!("reading the request body: {error}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(EdgeError::BadRequest(RequestError::TooLarge));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn into_worker(reply: HttpResponse) -> worker::Result<Response> {

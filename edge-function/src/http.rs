@@ -5,7 +5,9 @@
 //! (401/403), body size (413), body shape (400), then the run (404 for an unknown provider or
 //! workflow, 502 when every requested provider's n8n was unreachable, else 200).
 
-use flowpulse_core::contract::{parse_request, SyncRequest, SyncResponse};
+use flowpulse_core::contract::{
+    parse_request, RequestError, SyncRequest, SyncResponse, MAX_BODY_BYTES,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -136,6 +138,40 @@ pub fn gate(
     let auth = authenticate(&config.jwt_secret, authorization)?;
     let request = parse_request(body)?;
     Ok((auth, request))
+}
+
+/// What can be refused before the body is read: an unknown route or method, a missing or bad
+/// token, a declared `Content-Length` over the limit. The runtime calls this first and only
+/// reads the body (itself capped) when it answers `None`, so an anonymous client cannot make
+/// the function buffer a large upload. [`handle`] repeats these checks.
+pub fn precheck(
+    config: Result<&WorkerConfig, &ConfigError>,
+    request: &HttpRequest,
+) -> Option<HttpResponse> {
+    let refusal = match route(&request.method, &request.path) {
+        Err(error) => error,
+        Ok(Route::Sync) => {
+            let Ok(config) = config else {
+                return None;
+            };
+            let declared = request
+                .header("content-length")
+                .and_then(|value| value.trim().parse::<u64>().ok());
+            match authenticate(&config.jwt_secret, request.header("authorization")) {
+                Err(error) => error,
+                Ok(_) if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) => {
+                    EdgeError::BadRequest(RequestError::TooLarge)
+                }
+                Ok(_) => return None,
+            }
+        }
+        Ok(_) => return None,
+    };
+    let mut response = HttpResponse::error(&refusal);
+    if let (Some(origin), Ok(config)) = (request.header("origin"), config) {
+        add_cors(&mut response, config, origin, false);
+    }
+    Some(response)
 }
 
 /// Handles one request end to end. `config` is the result of reading the bindings: health,

@@ -10,7 +10,7 @@
 //!   [`engine::run_authenticated`] for an already verified caller, returning the
 //!   [`engine::RunReport`]; [`engine::run_scheduled`] — the cron jobs.
 //! - [`config::WorkerConfig`] — the bindings, parsed.
-//! - [`n8n_client::N8nClient`] and [`store::Store`] — the two HTTP clients.
+//! - [`store::Store`] — the PostgREST client; n8n is reached through the `flowpulse-n8n` crate.
 //!
 //! Only `glue` (the `#[event]` entry points) is wasm-only.
 //!
@@ -21,7 +21,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod http;
-pub mod n8n_client;
 pub mod openapi;
 pub mod runtime;
 pub mod store;

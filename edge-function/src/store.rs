@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::n8n_client::shorten;
+use flowpulse_core::text::shorten;
 use crate::runtime;
 
 mod types;

@@ -1,5 +1,5 @@
 //! A tiny in-process HTTP/1.1 server for unit tests: each connection gets one request, answered
-//! by a handler (or never answered, to provoke timeouts). Test-only.
+//! by a handler, possibly after a delay. Test-only.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -34,8 +34,6 @@ pub(crate) enum FakeReply {
         headers: Vec<(String, String)>,
         body: String,
     },
-    /// Keep the connection open and never answer.
-    Hang,
     /// Answer after a pause.
     Delayed(std::time::Duration, Box<FakeReply>),
 }
@@ -59,13 +57,6 @@ impl FakeReply {
 
     pub fn after(self, delay: std::time::Duration) -> Self {
         Self::Delayed(delay, Box::new(self))
-    }
-
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let Self::Respond { headers, .. } = &mut self {
-            headers.push((name.into(), value.into()));
-        }
-        self
     }
 }
 
@@ -137,11 +128,6 @@ async fn serve(mut stream: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec
 async fn respond(mut stream: TcpStream, reply: FakeReply) {
     match reply {
         FakeReply::Delayed(..) => {}
-        FakeReply::Hang => {
-            // Hold the connection until the client gives up (or the test ends).
-            let mut sink = [0u8; 64];
-            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-        }
         FakeReply::Respond {
             status,
             headers,

@@ -6,6 +6,7 @@ mod browser_e2e;
 mod migrations;
 mod real_n8n_e2e;
 mod rls;
+mod security;
 mod sync_engine;
 mod worker_http;
 mod workflow_migrations;

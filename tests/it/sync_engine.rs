@@ -236,8 +236,9 @@ async fn a_wrong_api_key_fails_that_provider_with_a_clear_error_and_others_still
         .add_provider(&s.user, "second", &other.url, &other.api_key)
         .await;
     // Break the first provider's key: n8n answers 401.
-    let keys = flowpulse_core::crypto::KeyRing::from_base64(1, &s.stack.encryption_key).unwrap();
-    let wrong = keys.encrypt("not-the-key", &mut rand_core::OsRng);
+    let wrong = s
+        .stack
+        .encrypt_api_key(s.provider, &s.fake.url, "not-the-key");
     s.stack
         .db
         .execute(

@@ -4,6 +4,7 @@
 //! the test binary, whatever happens.
 
 pub mod app;
+pub mod app_client;
 pub mod browser;
 pub mod fake_n8n;
 pub mod postgrest;
@@ -201,7 +202,8 @@ impl TestStack {
     }
 
     /// Adds an n8n instance for `user` through PostgREST with the user's token (the app's path),
-    /// its API key encrypted with the stack's key; returns the provider id.
+    /// its API key encrypted with the stack's key and bound to the row and the URL's origin;
+    /// returns the provider id.
     pub async fn add_provider(
         &self,
         user: &TestUser,
@@ -209,19 +211,47 @@ impl TestStack {
         base_url: &str,
         api_key: &str,
     ) -> Uuid {
-        let keys =
-            flowpulse_core::crypto::KeyRing::from_base64(1, &self.encryption_key).expect("key");
-        let ciphertext = keys.encrypt(api_key, &mut rand_core::OsRng);
+        let id = Uuid::new_v4();
+        let ciphertext = self.encrypt_api_key(id, base_url, api_key);
         let rest = postgrest::Rest::new(&self.postgrest_url);
         let reply = rest
             .insert(
                 "providers",
                 &postgrest::Auth::Bearer(user.token.clone()),
-                serde_json::json!({"name": name, "base_url": base_url, "api_key_ciphertext": ciphertext}),
+                serde_json::json!({"id": id, "name": name, "base_url": base_url,
+                                   "api_key_ciphertext": ciphertext}),
             )
             .await;
         assert_eq!(reply.status.as_u16(), 201, "add provider: {reply:?}");
-        reply.rows()[0]["id"].as_str().unwrap().parse().unwrap()
+        id
+    }
+
+    /// `api_key` encrypted as the app stores it for provider `id` at `base_url`.
+    pub fn encrypt_api_key(&self, id: Uuid, base_url: &str, api_key: &str) -> String {
+        let keys = flowpulse_core::crypto::KeyRing::from_base64(
+            flowpulse_core::crypto::CURRENT_KEY_VERSION,
+            &self.encryption_key,
+        )
+        .expect("key");
+        let origin = flowpulse_core::base_url::BaseUrl::parse(base_url)
+            .expect("a valid instance URL")
+            .origin();
+        let binding = flowpulse_core::crypto::SecretBinding::provider_api_key(id, &origin);
+        keys.encrypt(api_key, &binding, &mut rand_core::OsRng)
+    }
+
+    /// This stack's service ports (PostgreSQL, PostgREST) and `more`, as a deny list.
+    pub fn own_ports(&self, more: &[u16]) -> String {
+        let postgrest_port: u16 = self
+            .postgrest_url
+            .rsplit(':')
+            .next()
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .expect("PostgREST URL with a port");
+        let mut ports = vec![self.pg_port, postgrest_port];
+        ports.extend_from_slice(more);
+        xtask::config::own_ports(&ports)
     }
 
     /// A superuser connection URL to this test's database.

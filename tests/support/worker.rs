@@ -10,6 +10,12 @@ pub struct TestWorker {
     pub url: String,
     /// `http://127.0.0.1:<port>/__scheduled`
     pub cron_url: String,
+    /// The worker's port.
+    pub port: u16,
+    /// The cron hook's port.
+    pub cron_port: u16,
+    /// What the cron hook wants as `Authorization: Bearer`.
+    pub cron_token: String,
     _workerd: Service,
 }
 
@@ -33,6 +39,9 @@ impl TestStack {
             ("SERVICE_ROLE_KEY", self.service_role_key.clone()),
             ("ENCRYPTION_KEY", self.encryption_key.clone()),
             ("ALLOWED_ORIGINS", "http://app.test".to_string()),
+            // Like `cargo xtask dev`: n8n fakes run on loopback; the stack's own ports never.
+            ("OUTBOUND_ALLOW", "loopback".to_string()),
+            ("OUTBOUND_DENY_PORTS", self.own_ports(&[port, cron_port])),
         ];
         for (name, value) in extra {
             bindings.retain(|(n, _)| n != name);
@@ -45,6 +54,7 @@ impl TestStack {
                 build_dir: &build,
                 port,
                 cron_port,
+                cron_token: self.service_role_key.clone(),
                 bindings,
             },
         )
@@ -61,6 +71,9 @@ impl TestStack {
         TestWorker {
             url: format!("http://127.0.0.1:{port}/functions/v1/workflow-sync"),
             cron_url: format!("http://127.0.0.1:{cron_port}/__scheduled"),
+            port,
+            cron_port,
+            cron_token: self.service_role_key.clone(),
             _workerd: workerd,
         }
     }

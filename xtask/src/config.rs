@@ -45,6 +45,10 @@ pub struct StackConfig {
     pub demo_email: String,
     /// `FLOWPULSE_DEMO_PASSWORD` (generated): the demo account's password.
     pub demo_password: String,
+    /// `FLOWPULSE_OUTBOUND_ALLOW` (default `loopback`): which non-public n8n addresses the app
+    /// and the edge function may reach (`loopback`, `private`, `none`). The stack's own ports
+    /// are always denied (see [`StackConfig::own_ports`]).
+    pub outbound_allow: String,
 }
 
 /// Settings generated once into `.env` on the first run.
@@ -77,6 +81,7 @@ impl StackConfig {
                 .ok()
                 .or_else(|| file_values.get(key).cloned())
         };
+        let outbound_allow = get("FLOWPULSE_OUTBOUND_ALLOW").unwrap_or_else(|| "loopback".into());
         let port = |key: &str, default: u16| -> Result<u16> {
             match get(key) {
                 Some(v) => v
@@ -119,13 +124,35 @@ impl StackConfig {
             demo_email: get("FLOWPULSE_DEMO_EMAIL")
                 .unwrap_or_else(|| "demo@flowpulse.local".into()),
             demo_password: required("FLOWPULSE_DEMO_PASSWORD")?,
+            outbound_allow,
         })
+    }
+
+    /// The stack's own service ports: an n8n URL may never point at them (the cron hook and
+    /// PostgREST are on loopback, which the local stack otherwise allows).
+    pub fn own_ports(&self) -> String {
+        own_ports(&[
+            self.pg_port,
+            self.postgrest_port,
+            self.worker_port,
+            self.cron_port,
+            self.app_port,
+        ])
     }
 
     /// PostgREST's base URL as the edge function and the app use it (`/rest/v1` on Supabase).
     pub fn postgrest_url(&self) -> String {
         format!("http://127.0.0.1:{}/api", self.postgrest_port)
     }
+}
+
+/// Ports as the `*_DENY_PORTS` settings take them.
+pub fn own_ports(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `FLOWPULSE_CACHE_DIR`, else `$XDG_CACHE_HOME/flowpulse`, else `~/.cache/flowpulse`.

@@ -68,15 +68,30 @@ pub async fn start(
         }
     }
     // The key changes on every start (n8n hands out a new one): store the current one.
-    let keys = flowpulse_core::crypto::KeyRing::from_base64(1, &cfg.encryption_key)
-        .map_err(|e| anyhow::anyhow!("FLOWPULSE_ENCRYPTION_KEY: {e}"))?;
-    let ciphertext = keys.encrypt(&server.api_key, &mut rand_core::OsRng);
+    let keys = flowpulse_core::crypto::KeyRing::from_base64(
+        flowpulse_core::crypto::CURRENT_KEY_VERSION,
+        &cfg.encryption_key,
+    )
+    .map_err(|e| anyhow::anyhow!("FLOWPULSE_ENCRYPTION_KEY: {e}"))?;
+    // The key is bound to the row's id and the URL's origin: reuse the row's id if it exists.
+    let existing = db
+        .query_opt(
+            "select id from public.providers where user_id = $1 and name = $2",
+            &[&demo_user, &PROVIDER_NAME],
+        )
+        .await?;
+    let provider_id: uuid::Uuid = existing.map_or_else(uuid::Uuid::new_v4, |row| row.get(0));
+    let origin = flowpulse_core::base_url::BaseUrl::parse(&server.base_url)
+        .map_err(|e| anyhow::anyhow!("demo n8n URL: {e}"))?
+        .origin();
+    let binding = flowpulse_core::crypto::SecretBinding::provider_api_key(provider_id, &origin);
+    let ciphertext = keys.encrypt(&server.api_key, &binding, &mut rand_core::OsRng);
     db.execute(
-        "insert into public.providers (user_id, name, base_url, api_key_ciphertext)
-         values ($1, $2, $3, $4)
+        "insert into public.providers (id, user_id, name, base_url, api_key_ciphertext)
+         values ($1, $2, $3, $4, $5)
          on conflict (user_id, name) do update
            set base_url = excluded.base_url, api_key_ciphertext = excluded.api_key_ciphertext",
-        &[&demo_user, &PROVIDER_NAME, &server.base_url, &ciphertext],
+        &[&provider_id, &demo_user, &PROVIDER_NAME, &server.base_url, &ciphertext],
     )
     .await?;
     Ok(Demo {

@@ -87,6 +87,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
             build_dir: &worker_build,
             port: cfg.worker_port,
             cron_port: cfg.cron_port,
+            cron_token: cfg.service_role_key.clone(),
             bindings: worker_bindings(cfg, &app_url),
         },
     )?;
@@ -129,7 +130,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
          \x20 app              {app_url}\n\
          \x20 demo login       {} / {}\n\
          \x20 edge function    {functions_url}/workflow-sync  (health: {functions_url}/workflow-sync/health)\n\
-         \x20 cron hook        http://127.0.0.1:{}/__scheduled?cron=*/15+*+*+*+*\n\
+         \x20 cron hook        http://127.0.0.1:{}/__scheduled?cron=*/15+*+*+*+* (Authorization: Bearer <FLOWPULSE_SERVICE_ROLE_KEY>)\n\
          \x20 PostgREST        {}\n\
          \x20 PostgreSQL       postgres://postgres:<FLOWPULSE_DB_PASSWORD>@127.0.0.1:{}/{DATABASE}\n\
          \x20 logs             {}{demo_line}\n\
@@ -145,7 +146,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
     // `services` is in reverse start order: clients stop before the servers they use.
     let crons = crate::cron::schedules(&cfg.repo.join("edge-function/wrangler.toml"))?;
     let cron_hook = format!("http://127.0.0.1:{}/__scheduled", cfg.cron_port);
-    let outcome = supervise(&mut services, &crons, &cron_hook).await;
+    let outcome = supervise(&mut services, &crons, &cron_hook, &cfg.service_role_key).await;
     println!("stopping ...");
     for service in &mut services {
         service.stop(Duration::from_secs(10));
@@ -164,6 +165,8 @@ pub fn worker_bindings(cfg: &StackConfig, app_url: &str) -> Vec<(&'static str, S
         ("SERVICE_ROLE_KEY", cfg.service_role_key.clone()),
         ("ENCRYPTION_KEY", cfg.encryption_key.clone()),
         ("ALLOWED_ORIGINS", app_url.to_string()),
+        ("OUTBOUND_ALLOW", cfg.outbound_allow.clone()),
+        ("OUTBOUND_DENY_PORTS", cfg.own_ports()),
     ]
 }
 
@@ -179,12 +182,21 @@ pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, Str
             "FLOWPULSE_DATABASE_URL",
             crate::pg::url(cfg.pg_port, DATABASE, "postgres", &cfg.db_password),
         ),
+        // The local stack serves plain HTTP on 127.0.0.1, where a `Secure` cookie cannot be set.
+        ("FLOWPULSE_COOKIE_SECURE", "false".to_string()),
+        ("FLOWPULSE_OUTBOUND_ALLOW", cfg.outbound_allow.clone()),
+        ("FLOWPULSE_OUTBOUND_DENY_PORTS", cfg.own_ports()),
     ]
 }
 
 /// Watches the services and fires the wrangler.toml cron schedules through the cron hook,
 /// until Ctrl-C/SIGTERM (Ok) or a service dies (Err).
-async fn supervise(services: &mut [Service], crons: &[String], cron_hook: &str) -> Result<()> {
+async fn supervise(
+    services: &mut [Service],
+    crons: &[String],
+    cron_hook: &str,
+    cron_token: &str,
+) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     // Signal streams made once: a signal arriving between two turns of the loop is kept.
     use tokio::signal::unix::{signal, SignalKind};
@@ -202,7 +214,12 @@ async fn supervise(services: &mut [Service], crons: &[String], cron_hook: &str) 
             _ = terminate.recv() => return Ok(()),
             _ = tokio::time::sleep(until_next), if next.is_some() => {
                 let (_, expression) = next.expect("guarded");
-                let reply = http.get(cron_hook).query(&[("cron", &expression)]).send().await;
+                let reply = http
+                    .get(cron_hook)
+                    .query(&[("cron", &expression)])
+                    .bearer_auth(cron_token)
+                    .send()
+                    .await;
                 match reply {
                     Ok(r) => println!("cron {expression}: {}", r.text().await.unwrap_or_default()),
                     Err(e) => println!("cron {expression}: the hook did not answer: {e}"),

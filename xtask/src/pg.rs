@@ -8,12 +8,14 @@ use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// A running cluster listening on 127.0.0.1.
 pub struct PgCluster {
     pub port: u16,
     password: String,
+    /// Appended to our own connection URLs: `?sslmode=require` for a TLS-only cluster.
+    url_options: &'static str,
     // Dropped last: stopping the server is the final act.
     _server: Service,
 }
@@ -53,6 +55,13 @@ fn pg_command(name: &str) -> Command {
     }
 }
 
+/// The server certificate of a cluster that admits TLS connections only.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub certificate_pem: String,
+    pub private_key_pem: String,
+}
+
 impl PgCluster {
     /// Creates the cluster in `data_dir` unless it exists, then starts it on `port`.
     pub async fn start(
@@ -61,6 +70,31 @@ impl PgCluster {
         password: &str,
         durability: Durability,
         log: &Path,
+    ) -> Result<PgCluster> {
+        Self::start_inner(data_dir, port, password, durability, log, None).await
+    }
+
+    /// Like [`PgCluster::start`], but like a database that enforces SSL: `ssl = on` with
+    /// `tls`'s certificate, and a `pg_hba.conf` that admits only `hostssl` connections, so a
+    /// plain TCP connection is refused by the server.
+    pub async fn start_tls_only(
+        data_dir: &Path,
+        port: u16,
+        password: &str,
+        durability: Durability,
+        log: &Path,
+        tls: &ServerTls,
+    ) -> Result<PgCluster> {
+        Self::start_inner(data_dir, port, password, durability, log, Some(tls)).await
+    }
+
+    async fn start_inner(
+        data_dir: &Path,
+        port: u16,
+        password: &str,
+        durability: Durability,
+        log: &Path,
+        tls: Option<&ServerTls>,
     ) -> Result<PgCluster> {
         let run_as = RunAs::postgres_if_root()?;
         if !data_dir.join("data").join("PG_VERSION").exists() {
@@ -84,6 +118,11 @@ impl PgCluster {
             .arg(format!("unix_socket_directories={}", socket_dir.display()));
         // Supabase runs with logical replication (Realtime): keep publications meaningful.
         cmd.args(["-c", "wal_level=logical"]);
+        if let Some(tls) = tls {
+            for setting in tls_only_settings(data_dir, tls, run_as)? {
+                cmd.arg("-c").arg(setting);
+            }
+        }
         if durability == Durability::Throwaway {
             cmd.args([
                 "-c",
@@ -97,15 +136,18 @@ impl PgCluster {
         let mut server =
             process::spawn("postgres", cmd, Some(log), run_as)?.with_stop_signal(libc::SIGINT);
         let cluster_password = password.to_string();
+        let url_options = if tls.is_some() {
+            "?sslmode=require"
+        } else {
+            ""
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             server.ensure_running().context(
                 "PostgreSQL stopped during start-up (is another server using this data directory?)",
             )?;
-            if connect_url(&url(port, "postgres", "postgres", &cluster_password))
-                .await
-                .is_ok()
-            {
+            let ready_url = url(port, "postgres", "postgres", &cluster_password) + url_options;
+            if connect_url(&ready_url).await.is_ok() {
                 break;
             }
             if std::time::Instant::now() > deadline {
@@ -119,13 +161,14 @@ impl PgCluster {
         Ok(PgCluster {
             port,
             password: cluster_password,
+            url_options,
             _server: server,
         })
     }
 
     /// A superuser connection URL for `database`.
     pub fn superuser_url(&self, database: &str) -> String {
-        url(self.port, database, "postgres", &self.password)
+        url(self.port, database, "postgres", &self.password) + self.url_options
     }
 
     /// Connects as superuser to `database`.
@@ -147,6 +190,36 @@ impl PgCluster {
         }
         Ok(())
     }
+}
+
+/// Writes the certificate, key and a TLS-only `pg_hba.conf` beside the data directory and
+/// returns the server settings that use them.
+fn tls_only_settings(
+    data_dir: &Path,
+    tls: &ServerTls,
+    run_as: Option<RunAs>,
+) -> Result<Vec<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let hba = "# TLS only: a plain TCP connection matches no line and is refused.\n\
+               hostssl all all 127.0.0.1/32 scram-sha-256\n\
+               hostssl all all ::1/128 scram-sha-256\n";
+    let files = [
+        ("server.crt", tls.certificate_pem.as_str(), "ssl_cert_file"),
+        ("server.key", tls.private_key_pem.as_str(), "ssl_key_file"),
+        ("pg_hba_tls_only.conf", hba, "hba_file"),
+    ];
+    let mut settings = vec!["ssl=on".to_string()];
+    for (name, content, setting) in files {
+        let path = data_dir.join(name);
+        std::fs::write(&path, content).with_context(|| format!("write {}", path.display()))?;
+        // PostgreSQL refuses a key file others can read.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        if let Some(user) = run_as {
+            user.chown(&path)?;
+        }
+        settings.push(format!("{setting}={}", path.display()));
+    }
+    Ok(settings)
 }
 
 fn init(data_dir: &Path, password: &str, run_as: Option<RunAs>) -> Result<()> {
@@ -186,9 +259,10 @@ pub fn url(port: u16, database: &str, user: &str, password: &str) -> String {
     format!("postgres://{user}:{password}@127.0.0.1:{port}/{database}")
 }
 
-/// Connects and drives the connection in the background.
+/// Connects (with the TLS the URL's `sslmode` asks for) and drives the connection in the
+/// background.
 pub async fn connect_url(url: &str) -> Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (client, connection) = flowpulse_pg::connect(&url.parse()?).await?;
     tokio::spawn(async move {
         let _ = connection.await;
     });

@@ -61,15 +61,23 @@ pub struct WorkerSettings<'a> {
     pub build_dir: &'a Path,
     pub port: u16,
     pub cron_port: u16,
+    /// The bearer token the cron hook requires (the service-role key: firing a cron runs a
+    /// service-role sync, so it takes what a service-role call takes).
+    pub cron_token: String,
     pub bindings: Vec<(&'static str, String)>,
 }
 
-const CRON_HOOK_JS: &str = r#"// Local stand-in for Cloudflare's cron trigger: GET /__scheduled?cron=<expr>
+const CRON_HOOK_JS: &str = r#"// Local stand-in for Cloudflare's cron trigger: GET /__scheduled?cron=<expr> with
+// `Authorization: Bearer <service-role key>`. The token keeps anything else on this machine that
+// can send a GET (a browser page, an n8n URL someone entered) from firing service-role runs.
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname !== "/__scheduled") {
       return new Response("use GET /__scheduled?cron=<expression>\n", { status: 404 });
+    }
+    if (request.headers.get("authorization") !== `Bearer ${env.HOOK_TOKEN}`) {
+      return new Response("the cron hook needs Authorization: Bearer <service-role key>\n", { status: 401 });
     }
     const cron = url.searchParams.get("cron") || "*/15 * * * *";
     const result = await env.MAIN.scheduled({ cron, scheduledTime: Date.now() });
@@ -102,9 +110,9 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .mainWorker),
     (name = "cron", worker = .cronWorker),
-    # The default network service only reaches public addresses; n8n and PostgREST run on
-    # loopback locally.
-    (name = "internet", network = (allow = ["public", "private", "local"])),
+    # The default network service only reaches public addresses; PostgREST (and usually n8n)
+    # run on loopback locally. Private ranges only when the operator allows them.
+    (name = "internet", network = (allow = [{network_allow}])),
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:{port}", http = (), service = "main"),
@@ -126,7 +134,7 @@ const cronWorker :Workerd.Worker = (
   modules = [(name = "cron-hook.js", esModule = embed {cron_js})],
   compatibilityDate = "2025-09-01",
   compatibilityFlags = ["service_binding_extra_handlers"],
-  bindings = [(name = "MAIN", service = "main")],
+  bindings = [(name = "MAIN", service = "main"), (name = "HOOK_TOKEN", text = {cron_token})],
 );
 "#,
         port = settings.port,
@@ -135,10 +143,26 @@ const cronWorker :Workerd.Worker = (
         index_wasm = quote("index_bg.wasm"),
         cron_js = quote("cron-hook.js"),
         bindings = bindings.join(", "),
+        cron_token = quote(&settings.cron_token),
+        network_allow = network_allow(&settings.bindings).join(", "),
     );
     let path = dir.join("workerd.capnp");
     write_private(&path, &config)?;
     Ok(path)
+}
+
+/// workerd's own network filter for the worker's outbound calls (it checks the address a name
+/// resolved to, which the worker itself cannot see): public always, loopback for PostgREST,
+/// private ranges only when `OUTBOUND_ALLOW` names them.
+fn network_allow(bindings: &[(&'static str, String)]) -> Vec<&'static str> {
+    let allows_private = bindings.iter().any(|(name, value)| {
+        *name == "OUTBOUND_ALLOW" && value.split(',').any(|entry| entry.trim() == "private")
+    });
+    let mut allow = vec!["\"public\"", "\"local\""];
+    if allows_private {
+        allow.push("\"private\"");
+    }
+    allow
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {

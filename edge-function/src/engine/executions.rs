@@ -25,7 +25,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::{Ctx, Progress};
-use crate::n8n_client::{ExecutionQuery, N8nClient, N8nError};
+use flowpulse_n8n::{ExecutionQuery, N8nClient, N8nError};
 
 /// Most gap ids fetched by id in one run; the watermark walk resumes there next run.
 pub const GAP_PROBE_CAP: usize = 200;
@@ -44,8 +44,8 @@ pub(super) async fn sync(
     let watermark = u64::try_from(provider.exec_watermark).unwrap_or(0);
     let mut scan = ListingScan::new(watermark);
     let mut query = Some(ExecutionQuery {
-        cursor: None,
         workflow_id: workflow.map(str::to_string),
+        ..ExecutionQuery::default()
     });
     let mut pending: Option<Vec<ExecutionIngestRow>> = None;
     let (mut listing_ok, mut writes_ok, mut pages) = (true, true, 0u32);
@@ -82,6 +82,7 @@ pub(super) async fn sync(
                     ScanStep::Continue => Some(ExecutionQuery {
                         cursor: page.next_cursor,
                         workflow_id: workflow.map(str::to_string),
+                        ..ExecutionQuery::default()
                     }),
                     ScanStep::Stop => None,
                 }
@@ -115,7 +116,7 @@ pub(super) async fn sync(
     let gap_cap = if workflow.is_some() { 0 } else { GAP_PROBE_CAP };
     let ids = scan.ids_to_fetch(&stored_unfinished, gap_cap);
     let fetched: Vec<(ExecutionId, Result<Execution, N8nError>)> = stream::iter(ids)
-        .map(|id| async move { (id, client.get_execution(id).await) })
+        .map(|id| async move { (id, client.get_execution(id, false).await) })
         .buffered(PROBE_CONCURRENCY)
         .collect()
         .await;

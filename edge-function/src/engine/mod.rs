@@ -22,7 +22,9 @@ use uuid::Uuid;
 use crate::auth::{verify_token, Authenticated, Caller};
 use crate::config::WorkerConfig;
 use crate::error::EdgeError;
-use crate::n8n_client::N8nClient;
+use flowpulse_core::base_url::BaseUrl;
+use flowpulse_core::crypto::SecretBinding;
+use flowpulse_n8n::{ClientSettings, N8nClient, Transport};
 use crate::runtime::{self, Deadline};
 use crate::store::{Store, WorkflowRef};
 pub(crate) use progress::Progress;
@@ -249,27 +251,33 @@ impl<'a> Ctx<'a> {
     }
 
     /// An n8n client for a provider, or a message safe to show why not.
+    ///
+    /// The key is bound to the provider row and the origin it was entered for: a row whose
+    /// URL was moved to another host without a new key yields no key to send there.
     fn client(&self, provider: &Provider) -> Result<N8nClient, String> {
+        let base_url = BaseUrl::parse(&provider.base_url)
+            .map_err(|problem| format!("the instance URL cannot be used: {problem} Edit the instance."))?;
+        let binding = SecretBinding::provider_api_key(provider.id, &base_url.origin());
         let api_key = self
             .config
             .key_ring
-            .decrypt(&provider.api_key_ciphertext)
+            .decrypt(&provider.api_key_ciphertext, &binding)
             .map_err(|error| {
                 runtime::log_error(&format!(
                     "provider {}: cannot decrypt its API key: {error}",
                     provider.id
                 ));
-                "the stored n8n API key cannot be decrypted; re-enter it (or check the \
-                 function's ENCRYPTION_KEY)"
+                "the stored n8n API key cannot be decrypted for this instance URL; enter the key \
+                 again (or check the function's ENCRYPTION_KEY)"
                     .to_string()
             })?;
-        Ok(N8nClient::new(
-            &provider.base_url,
-            &api_key,
-            self.config.n8n_timeout,
-            self.config.retry,
-        )
-        .with_deadline(self.deadline))
+        let settings = ClientSettings {
+            timeout: self.config.n8n_timeout,
+            retry: self.config.retry,
+            max_reply_bytes: self.config.n8n_max_reply_bytes,
+        };
+        let transport = Transport::new(self.config.outbound.clone());
+        Ok(N8nClient::new(base_url, &api_key, transport, settings).with_deadline(self.deadline))
     }
 
     /// Workflows then executions of one provider (or of one workflow of it).

@@ -11,7 +11,7 @@ use flowpulse_core::rows::SyncStatus;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::n8n_client::N8nError;
+use flowpulse_n8n::N8nError;
 use crate::runtime;
 use crate::store::StoreError;
 
@@ -138,7 +138,7 @@ mod tests {
     fn unreachable() -> N8nError {
         N8nError::Unreachable {
             instance: "http://n8n.test".into(),
-            detail: "refused".into(),
+            detail: flowpulse_n8n::ConnectFailure::Refused,
         }
     }
 

@@ -105,7 +105,13 @@ async fn fake_n8n() -> FakeServer {
 
 /// PostgREST with one provider; ingests are as slow as n8n's pages.
 async fn fake_postgrest(n8n_url: String, config: &WorkerConfig) -> FakeServer {
-    let ciphertext = config.key_ring.encrypt("n8n-key", &mut rand_core::OsRng);
+    let origin = flowpulse_core::base_url::BaseUrl::parse(&n8n_url)
+        .unwrap()
+        .origin();
+    let binding = flowpulse_core::crypto::SecretBinding::provider_api_key(PROVIDER, &origin);
+    let ciphertext = config
+        .key_ring
+        .encrypt("n8n-key", &binding, &mut rand_core::OsRng);
     FakeServer::start(move |request, _| {
         let path = request.target.split('?').next().unwrap_or_default();
         match (request.method.as_str(), path) {
@@ -136,6 +142,13 @@ async fn fake_postgrest(n8n_url: String, config: &WorkerConfig) -> FakeServer {
     .await
 }
 
+/// The test config, allowed to reach the fakes on loopback.
+fn loopback_config() -> WorkerConfig {
+    let mut config = test_config();
+    config.outbound = config.outbound.allowing_loopback();
+    config
+}
+
 fn calls<'a>(requests: &'a [FakeRequest], path: &str) -> Vec<&'a FakeRequest> {
     requests
         .iter()
@@ -146,7 +159,7 @@ fn calls<'a>(requests: &'a [FakeRequest], path: &str) -> Vec<&'a FakeRequest> {
 #[tokio::test]
 async fn pages_are_written_while_the_next_page_is_fetched() {
     let n8n = fake_n8n().await;
-    let mut config = test_config();
+    let mut config = loopback_config();
     let postgrest = fake_postgrest(n8n.url.clone(), &config).await;
     config.postgrest_url = format!("{}/api", postgrest.url);
 
@@ -190,7 +203,7 @@ async fn an_unreachable_n8n_ends_the_provider_in_error_and_the_run_in_502() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut config = test_config();
+    let mut config = loopback_config();
     config.retry.max_attempts = 1;
     let postgrest = fake_postgrest(dead_url.clone(), &config).await;
     config.postgrest_url = format!("{}/api", postgrest.url);

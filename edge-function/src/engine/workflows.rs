@@ -15,7 +15,7 @@ use futures::future::join;
 use serde_json::json;
 
 use super::{Ctx, Progress};
-use crate::n8n_client::N8nClient;
+use flowpulse_n8n::N8nClient;
 use crate::runtime;
 use crate::store::WorkflowRef;
 

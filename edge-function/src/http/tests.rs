@@ -3,7 +3,7 @@ use serde_json::Value;
 use super::*;
 use crate::auth::tests::{service_token, sign, user_token};
 use crate::config::tests::test_config;
-use flowpulse_core::contract::{ACTIONS, MAX_BODY_BYTES};
+use flowpulse_core::contract::ACTIONS;
 use uuid::Uuid;
 
 fn request(method: &str, path: &str, token: Option<&str>, body: &str) -> HttpRequest {
@@ -119,6 +119,30 @@ async fn a_body_over_64_kib_is_413() {
     .await;
     assert_eq!(response.status, 413);
     assert_eq!(body(&response)["error"]["code"], "payload_too_large");
+}
+
+/// A request as the runtime sees it before reading the body: headers only.
+fn announced(token: Option<&str>, content_length: u64) -> HttpRequest {
+    let mut request = request("POST", FUNCTION_PATH, token, "");
+    request
+        .headers
+        .push(("Content-Length".into(), content_length.to_string()));
+    request
+}
+
+#[test]
+fn the_token_is_checked_before_a_declared_body_size_and_both_before_reading() {
+    let config = test_config();
+    let anonymous = precheck(Ok(&config), &announced(None, 50 * 1024 * 1024)).unwrap();
+    assert_eq!(anonymous.status, 401);
+    let token = service_token();
+    let too_big = precheck(Ok(&config), &announced(Some(&token), 50 * 1024 * 1024)).unwrap();
+    assert_eq!(too_big.status, 413);
+    assert!(precheck(Ok(&config), &announced(Some(&token), 100)).is_none());
+    let wrong_path = request("POST", "/functions/v1/other", Some(&token), "");
+    assert_eq!(precheck(Ok(&config), &wrong_path).unwrap().status, 404);
+    let health = request("GET", HEALTH_PATH, None, "");
+    assert!(precheck(Ok(&config), &health).is_none());
 }
 
 #[tokio::test]

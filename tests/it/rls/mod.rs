@@ -63,7 +63,7 @@ impl Fixture {
         let unique = Uuid::new_v4().simple().to_string();
         match table {
             "providers" => json!({"user_id": owner, "name": format!("n8n {unique}"),
-                                  "base_url": "http://n8n.example.com", "api_key_ciphertext": "v1:x"}),
+                                  "base_url": "http://n8n.example.com", "api_key_ciphertext": "f2.1:x"}),
             "mvp_workflows" => json!({"user_id": owner, "provider_id": provider,
                                       "n8n_workflow_id": unique, "name": "Workflow"}),
             "executions" => {
@@ -139,7 +139,7 @@ async fn seed_provider(stack: &TestStack, owner: Uuid) -> Uuid {
         .db
         .query_one(
             "insert into public.providers (user_id, name, base_url, api_key_ciphertext)
-             values ($1, 'main', 'http://n8n.example.com', 'v1:x') returning id",
+             values ($1, 'main', 'http://n8n.example.com', 'f2.1:x') returning id",
             &[&owner],
         )
         .await

@@ -295,6 +295,7 @@ async fn the_cron_trigger_runs_a_scheduled_sync_and_the_cleanup() {
         client
             .get(&w.worker.cron_url)
             .query(&[("cron", cron)])
+            .bearer_auth(&w.worker.cron_token)
             .send()
     };
     let reply = fire("*/15 * * * *").await.unwrap();
