@@ -2,6 +2,7 @@
 //! deploys to. API keys are never in the file, only the name of the variable that holds one.
 
 use crate::error::{Error, Result};
+use flowpulse_n8n::BaseUrl;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,7 +59,7 @@ pub struct Config {
 /// One n8n instance, its API key resolved from the environment.
 pub struct Instance {
     pub name: String,
-    pub url: String,
+    pub url: BaseUrl,
     pub api_key: String,
     pub source: Source,
 }
@@ -89,10 +90,8 @@ impl Config {
         };
         let file: FileConfig = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         for (name, entry) in &file.instances {
-            if !(entry.url.starts_with("http://") || entry.url.starts_with("https://")) {
-                return Err(bad(format!(
-                    "instances.{name}.url must start with http:// or https://"
-                )));
+            if let Err(problem) = BaseUrl::parse(&entry.url) {
+                return Err(bad(format!("instances.{name}.url: {problem}")));
             }
             if entry.api_key_env.trim().is_empty() {
                 return Err(bad(format!(
@@ -159,7 +158,11 @@ impl Config {
             })?;
         Ok(Instance {
             name: name.into(),
-            url: entry.url.trim_end_matches('/').into(),
+            // Checked when the file was parsed.
+            url: BaseUrl::parse(&entry.url).map_err(|problem| Error::Config {
+                path: self.path.clone(),
+                message: format!("instances.{name}.url: {problem}"),
+            })?,
             api_key,
             source: entry.source,
         })
@@ -191,7 +194,7 @@ mod tests {
         let local = config
             .instance_with("local", |var| (var == "N8N_LOCAL_KEY").then(|| "k".into()))
             .unwrap();
-        assert_eq!(local.url, "http://127.0.0.1:5678");
+        assert_eq!(local.url.as_str(), "http://127.0.0.1:5678");
         assert_eq!(local.source, Source::Dev);
         assert!(
             !format!("{local:?}").contains("\"k\""),

@@ -126,7 +126,7 @@ pub async fn deploy(db: &Client, target: &Instance) -> Result<Vec<Deployed>> {
             .query_opt(
                 "select target_workflow_id, deployed_hash, target_updated_at
                  from public.n8n_workflow_deployments where workflow_id = $1 and target_url = $2",
-                &[&definition.id, &target.url],
+                &[&definition.id, &target.url.as_str()],
             )
             .await?
             .map(|r| {
@@ -217,7 +217,7 @@ pub async fn deploy(db: &Client, target: &Instance) -> Result<Vec<Deployed>> {
                                      excluded.target_updated_at)",
                 &[
                     &definition.id,
-                    &target.url,
+                    &target.url.as_str(),
                     &result.target_id.clone().unwrap_or_default(),
                     &hash,
                     &target_updated_at,

@@ -267,7 +267,7 @@ mod tests {
     fn instance() -> Instance {
         Instance {
             name: "local".into(),
-            url: "http://127.0.0.1:5678".into(),
+            url: flowpulse_n8n::BaseUrl::parse("http://127.0.0.1:5678").unwrap(),
             api_key: "k".into(),
             source: Source::Prod,
         }

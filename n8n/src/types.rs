@@ -1,7 +1,6 @@
 //! Request bodies and the replies that have no home in `core::n8n` (which models what a sync
 //! reads).
 
-use flowpulse_core::n8n::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -11,8 +10,9 @@ use serde_json::Value;
 pub struct WorkflowDefinition {
     /// The workflow's name.
     pub name: String,
-    /// Its nodes.
-    pub nodes: Vec<Node>,
+    /// Its nodes, as n8n takes them. Kept as JSON so nothing is lost or added on the way: n8n
+    /// reads a credential reference differently with and without an explicit `"id": null`.
+    pub nodes: Value,
     /// `{"<node name>": {"main": [[{node, type, index}]]}}`.
     pub connections: Value,
     /// Settings; n8n requires the field (`{}` at least).

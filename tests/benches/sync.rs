@@ -9,12 +9,11 @@
 //! Each figure is the median of several rounds, each on a fresh database.
 
 use flowpulse_core::contract::SyncRequest;
-use flowpulse_core::retry::RetryPolicy;
 use flowpulse_tests::fake_n8n::FakeN8n;
 use flowpulse_tests::{spawn_stack, JWT_SECRET};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use workflow_sync::n8n_client::{ExecutionQuery, N8nClient};
+use flowpulse_n8n::{BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport};
 use workflow_sync::WorkerConfig;
 
 const WORKFLOWS: usize = 10;
@@ -90,13 +89,14 @@ async fn one_round() -> Round {
         ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
         ("ENCRYPTION_KEY", stack.encryption_key.clone()),
         ("SYNC_TIME_BUDGET_MS", "300000".to_string()),
+        ("OUTBOUND_ALLOW", "loopback".to_string()),
     ]);
     let config = WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config");
     let client = N8nClient::new(
-        &fake.url,
+        BaseUrl::parse(&fake.url).expect("fake URL"),
         &fake.api_key,
-        Duration::from_secs(10),
-        RetryPolicy::default(),
+        Transport::new(OutboundPolicy::public_only().allowing_loopback()),
+        ClientSettings::default(),
     );
 
     let started = Instant::now();

@@ -37,6 +37,8 @@ impl Scenario {
             ("SERVICE_ROLE_KEY".into(), stack.service_role_key.clone()),
             ("ENCRYPTION_KEY".into(), stack.encryption_key.clone()),
             ("N8N_TIMEOUT_MS".into(), "1500".into()),
+            // The fake n8n listens on loopback, as the local stack allows.
+            ("OUTBOUND_ALLOW".into(), "loopback".into()),
         ]);
         for (k, v) in extra {
             bindings.insert(k.to_string(), v.to_string());

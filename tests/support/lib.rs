@@ -32,11 +32,14 @@ pub fn repo() -> PathBuf {
     xtask::config::repo_root()
 }
 
-/// A directory for this test run's files (cluster, logs), removed when the binary starts over.
+/// A directory for this test run's files (cluster, logs), removed when the binary starts over:
+/// `target/it-run`, or `FLOWPULSE_TEST_RUN_DIR` so that two runs at once keep apart.
 pub fn run_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = repo().join("target").join("it-run");
+        let dir = std::env::var_os("FLOWPULSE_TEST_RUN_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target").join("it-run"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create target/it-run");
         // The `postgres` user must be able to enter it when we run as root.

@@ -20,6 +20,8 @@ pub fn build(repo: &Path, tools: &Tools) -> Result<PathBuf> {
         crate_dir.join("Cargo.toml"),
         repo.join("core/src"),
         repo.join("core/Cargo.toml"),
+        repo.join("n8n/src"),
+        repo.join("n8n/Cargo.toml"),
         repo.join("Cargo.toml"),
         repo.join("Cargo.lock"),
     ];

@@ -204,7 +204,7 @@ async fn a_refused_request_keeps_n8ns_message_out_of_the_display() {
         .await;
     let definition = WorkflowDefinition {
         name: "x".into(),
-        nodes: Vec::new(),
+        nodes: json!([]),
         connections: json!({}),
         settings: json!({}),
     };

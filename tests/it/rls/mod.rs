@@ -1,10 +1,12 @@
 //! The row-level-security matrix, through PostgREST over HTTP with real JWTs: every table ×
 //! select/insert/update/delete/upsert × {user A, user B, anon, service_role, expired, forged}.
 //!
-//! `isolation`: one user against another's rows; `roles`: anon, bad tokens, service_role,
+//! `isolation`: one user against another's rows; `references`: every foreign key tried
+//! against another user's rows; `roles`: anon, bad tokens, service_role,
 //! metadata tables, RPC functions and the RLS catalogue check.
 
 mod isolation;
+mod references;
 mod roles;
 
 use crate::helpers::postgrest::{Auth, Reply, Rest};
