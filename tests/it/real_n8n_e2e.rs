@@ -43,7 +43,7 @@ async fn truth(n8n: &RealN8n, workflow: &str) -> (i64, i64, i64, i64) {
     let list = n8n.executions_of(workflow).await;
     let count = |pred: &dyn Fn(&str) -> bool| {
         list.iter()
-            .filter(|e| pred(e["status"].as_str().unwrap_or("")))
+            .filter(|e| pred(e.status.as_str()))
             .count() as i64
     };
     (
@@ -151,8 +151,22 @@ async fn the_real_n8n_api_behaves_as_the_engine_and_the_fake_assume() {
         .await;
     n8n.trigger(&ok_path, 3).await;
     n8n.trigger(&bad_path, 1).await;
-    let oks = n8n.wait_for_executions(&ok_id, 3).await;
-    let bads = n8n.wait_for_executions(&bad_id, 1).await;
+    n8n.wait_for_executions(&ok_id, 3).await;
+    n8n.wait_for_executions(&bad_id, 1).await;
+    // The raw replies, not the client's decoding of them: the shapes are what is checked.
+    let http = reqwest::Client::new();
+    let raw_list = |workflow: String| {
+        let request = http
+            .get(format!("{}/api/v1/executions", n8n.base_url))
+            .header("X-N8N-API-KEY", &n8n.api_key)
+            .query(&[("workflowId", workflow)]);
+        async move {
+            let page: Value = request.send().await.unwrap().json().await.unwrap();
+            page["data"].as_array().cloned().unwrap()
+        }
+    };
+    let oks = raw_list(ok_id.clone()).await;
+    let bads = raw_list(bad_id.clone()).await;
     assert!(
         oks.iter()
             .all(|e| e["status"] == "success" && e["workflowId"] == ok_id.as_str()),
@@ -183,7 +197,6 @@ async fn the_real_n8n_api_behaves_as_the_engine_and_the_fake_assume() {
     }
 
     // Paging: limit 2 gives a cursor whose next page holds the rest, and then no cursor.
-    let http = reqwest::Client::new();
     let page = |cursor: Option<String>| {
         let mut request = http
             .get(format!("{}/api/v1/executions", n8n.base_url))

@@ -11,41 +11,72 @@ use xtask::flowpulse_cli::cli::{self, Cli};
 use xtask::flowpulse_cli::config::Config;
 use xtask::flowpulse_cli::deploy::{self, Action};
 use xtask::flowpulse_cli::{export, status, workflow};
+use flowpulse_n8n::{
+    BaseUrl, ClientSettings, N8nClient, NewCredential, OutboundPolicy, Transport,
+    WorkflowDefinition,
+};
 use xtask::n8n_api::N8nApi;
 
-/// A small client for the calls the test makes itself.
+/// The calls the test makes itself, through the shared n8n client; workflows as JSON so the
+/// test can edit and compare them field by field.
 struct Api {
-    url: String,
-    key: String,
-    http: reqwest::Client,
+    client: N8nClient,
 }
 
 impl Api {
     fn new(url: &str, key: &str) -> Api {
+        let url = BaseUrl::parse(url).expect("n8n URL");
+        let transport = Transport::new(OutboundPolicy::public_only().allowing_loopback());
         Api {
-            url: url.into(),
-            key: key.into(),
-            http: reqwest::Client::new(),
+            client: N8nClient::new(url, key, transport, ClientSettings::default()),
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}/api/v1{path}", self.url))
-            .header("X-N8N-API-KEY", &self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let reply = request.send().await.expect("n8n answers");
-        let status = reply.status();
-        let body: Value = reply.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path}: {status} {body}");
-        body
+    async fn workflow(&self, id: &str) -> Value {
+        let workflow = self.client.get_workflow(id).await.expect("workflow read");
+        serde_json::to_value(workflow).unwrap()
     }
 
-    async fn get(&self, path: &str) -> Value {
-        self.send(reqwest::Method::GET, path, None).await
+    async fn create_workflow(&self, body: Value) -> Value {
+        let definition: WorkflowDefinition = serde_json::from_value(body).unwrap();
+        let created = self
+            .client
+            .create_workflow(&definition)
+            .await
+            .expect("workflow created");
+        serde_json::to_value(created).unwrap()
+    }
+
+    /// Replaces `id`'s definition with `edited`'s name, nodes, connections and settings.
+    async fn update_workflow(&self, id: &str, edited: &Value) {
+        let definition = WorkflowDefinition {
+            name: edited["name"].as_str().unwrap().to_string(),
+            nodes: edited["nodes"].clone(),
+            connections: edited["connections"].clone(),
+            settings: edited["settings"].clone(),
+        };
+        self.client
+            .update_workflow(id, &definition)
+            .await
+            .expect("workflow updated");
+    }
+
+    async fn activate(&self, id: &str) {
+        self.client.activate_workflow(id).await.expect("activated");
+    }
+
+    /// Creates an `httpHeaderAuth` credential; returns its id.
+    async fn header_credential(&self, name: &str, header: &str, value: &str) -> String {
+        let credential = NewCredential {
+            name: name.to_string(),
+            credential_type: "httpHeaderAuth".into(),
+            data: json!({"name": header, "value": value}),
+        };
+        self.client
+            .create_credential(&credential)
+            .await
+            .expect("credential created")
+            .id
     }
 }
 
@@ -146,43 +177,26 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     // A decoy of the same type first: a reference without an explicit `"id": null` would make
     // n8n bind this one (the first of the type) instead of the one named.
     prod_api
-        .send(
-            reqwest::Method::POST,
-            "/credentials",
-            Some(
-                json!({"name": format!("Decoy {tag}"), "type": "httpHeaderAuth",
-                        "data": {"name": "X-Decoy", "value": "decoy"}}),
-            ),
-        )
+        .header_credential(&format!("Decoy {tag}"), "X-Decoy", "decoy")
         .await;
     // The same credential name on both sides, each with its own secret.
     let credential_name = format!("Shop API {tag}");
     let mut credential_ids = Vec::new();
     for (api, secret) in [(&dev_api, &dev_secret), (&prod_api, &prod_secret)] {
         let created = api
-            .send(
-                reqwest::Method::POST,
-                "/credentials",
-                Some(json!({
-                "name": credential_name, "type": "httpHeaderAuth",
-                "data": {"name": "X-Shop-Key", "value": secret}})),
-            )
+            .header_credential(&credential_name, "X-Shop-Key", secret)
             .await;
-        credential_ids.push(created["id"].as_str().unwrap().to_string());
+        credential_ids.push(created);
     }
     let (dev_credential, prod_credential) = (credential_ids[0].clone(), credential_ids[1].clone());
     let name = format!("fp-wm order intake {tag}");
     let webhook = format!("fp-wm-{tag}");
     let source = dev_api
-        .send(
-            reqwest::Method::POST,
-            "/workflows",
-            Some(workflow_body(
-                &name,
-                (&dev_credential, &credential_name),
-                &webhook,
-            )),
-        )
+        .create_workflow(workflow_body(
+            &name,
+            (&dev_credential, &credential_name),
+            &webhook,
+        ))
         .await;
     let source_id = source["id"].as_str().unwrap().to_string();
 
@@ -257,7 +271,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     assert_eq!(results.len(), 1, "{results:?}");
     assert_eq!(results[0].action, Action::Created, "{results:?}");
     let prod_id = results[0].target_id.clone().expect("created id");
-    let deployed = prod_api.get(&format!("/workflows/{prod_id}")).await;
+    let deployed = prod_api.workflow(&prod_id).await;
     assert_eq!(deployed["name"], json!(name));
     assert_eq!(
         stripped(&deployed["nodes"]),
@@ -275,13 +289,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     );
 
     // Give it history on prod, then re-run the whole `migrate up --deploy-to prod`: no-op.
-    Api::send(
-        &prod_api,
-        reqwest::Method::POST,
-        &format!("/workflows/{prod_id}/activate"),
-        Some(json!({})),
-    )
-    .await;
+    prod_api.activate(&prod_id).await;
     let prod_n8n = N8nApi::new(&prod.base_url, &prod.api_key);
     prod_n8n.call_webhook(&webhook).await.expect("webhook runs");
     let history = prod_n8n.wait_for_executions(&prod_id, 1).await.unwrap();
@@ -305,7 +313,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
         .await
         .expect("deploy again");
     assert_eq!(again[0].action, Action::Unchanged, "{again:?}");
-    let untouched = prod_api.get(&format!("/workflows/{prod_id}")).await;
+    let untouched = prod_api.workflow(&prod_id).await;
     assert_eq!(
         untouched["updatedAt"], stamp,
         "a re-run writes nothing to n8n"
@@ -313,17 +321,9 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
 
     // A change in dev travels as a new file and updates prod in place: same id, still active,
     // executions kept.
-    let mut edited = dev_api.get(&format!("/workflows/{source_id}")).await;
+    let mut edited = dev_api.workflow(&source_id).await;
     edited["nodes"][1]["parameters"]["url"] = json!("http://127.0.0.1:9/v2");
-    let body = json!({"name": edited["name"], "nodes": edited["nodes"],
-                      "connections": edited["connections"], "settings": edited["settings"]});
-    dev_api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/workflows/{source_id}"),
-            Some(body),
-        )
-        .await;
+    dev_api.update_workflow(&source_id, &edited).await;
     // (`--workflow`: the shared dev n8n also holds other tests' workflows.)
     export_from_dev(config, &name, dir, "export the change").await;
     let changed: Vec<String> = sql_files(&migrations)
@@ -343,7 +343,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
         Some(prod_id.as_str()),
         "updated in place"
     );
-    let now_prod = prod_api.get(&format!("/workflows/{prod_id}")).await;
+    let now_prod = prod_api.workflow(&prod_id).await;
     assert_eq!(
         now_prod["nodes"][1]["parameters"]["url"],
         json!("http://127.0.0.1:9/v2")
@@ -360,36 +360,20 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     );
 
     // Someone edits prod; a later (but older) dev definition does not overwrite it.
-    let mut dev_again = dev_api.get(&format!("/workflows/{source_id}")).await;
+    let mut dev_again = dev_api.workflow(&source_id).await;
     dev_again["nodes"][1]["parameters"]["url"] = json!("http://127.0.0.1:9/v3");
-    dev_api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/workflows/{source_id}"),
-            Some(json!({
-        "name": name, "nodes": dev_again["nodes"], "connections": dev_again["connections"],
-        "settings": dev_again["settings"]})),
-        )
-        .await;
+    dev_api.update_workflow(&source_id, &dev_again).await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let mut hotfix = now_prod.clone();
     hotfix["nodes"][1]["parameters"]["url"] = json!("http://127.0.0.1:9/prod-hotfix");
-    prod_api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/workflows/{prod_id}"),
-            Some(json!({
-        "name": name, "nodes": hotfix["nodes"], "connections": hotfix["connections"],
-        "settings": hotfix["settings"]})),
-        )
-        .await;
+    prod_api.update_workflow(&prod_id, &hotfix).await;
     export_from_dev(config, &name, dir, "export v3").await;
     migrate(&database, &migrations).await.expect("v3 applies");
     let skipped = deploy::deploy(&db, &prod_instance)
         .await
         .expect("deploy v3");
     assert_eq!(skipped[0].action, Action::SkippedTargetNewer, "{skipped:?}");
-    let kept_hotfix = prod_api.get(&format!("/workflows/{prod_id}")).await;
+    let kept_hotfix = prod_api.workflow(&prod_id).await;
     assert_eq!(
         kept_hotfix["nodes"][1]["parameters"]["url"],
         json!("http://127.0.0.1:9/prod-hotfix")
@@ -436,7 +420,7 @@ async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
             .all(|r| r.target_id.as_deref() == Some(source_id.as_str())),
         "{back:?}"
     );
-    let dev_now = dev_api.get(&format!("/workflows/{source_id}")).await;
+    let dev_now = dev_api.workflow(&source_id).await;
     assert_eq!(
         dev_now["nodes"][1]["parameters"]["url"],
         json!("http://127.0.0.1:9/prod-hotfix")

@@ -2,7 +2,7 @@
 //! tests that need it; each test creates its own uniquely named workflows.
 
 use super::{log_path, run_dir};
-use serde_json::Value;
+use flowpulse_core::n8n::Execution;
 use tokio::sync::OnceCell;
 pub use xtask::n8n_api::Outcome;
 use xtask::n8n_api::{N8nApi, Trigger};
@@ -68,7 +68,7 @@ impl RealN8n {
     }
 
     /// n8n's own execution list for a workflow (all pages).
-    pub async fn executions_of(&self, workflow_id: &str) -> Vec<Value> {
+    pub async fn executions_of(&self, workflow_id: &str) -> Vec<Execution> {
         self.api()
             .executions_of(workflow_id)
             .await
@@ -76,7 +76,7 @@ impl RealN8n {
     }
 
     /// Waits until n8n lists `count` executions of a workflow.
-    pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Vec<Value> {
+    pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Vec<Execution> {
         self.api()
             .wait_for_executions(workflow_id, count)
             .await

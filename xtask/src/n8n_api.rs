@@ -1,8 +1,13 @@
-//! The few n8n public-API calls the demo and the tests make to set an instance up: sample
-//! workflows with webhook or schedule triggers, activation, webhook calls.
+//! Sample workflows for the demo and the tests — webhook or schedule triggers that succeed or
+//! fail — set up through the shared n8n client, plus calls of their production webhooks.
 
-use anyhow::{Context, Result};
-use serde_json::{json, Value};
+use anyhow::Result;
+use flowpulse_core::n8n::Execution;
+use flowpulse_n8n::{
+    all_pages, BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport,
+    WorkflowDefinition,
+};
+use serde_json::json;
 
 /// What a sample workflow does when it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,18 +27,23 @@ pub enum Trigger {
     Schedule { minutes: u32 },
 }
 
-/// A client for one instance's public API.
+/// One local n8n instance (the demo's or the tests').
 pub struct N8nApi {
     pub base_url: String,
     api_key: String,
+    client: N8nClient,
     http: reqwest::Client,
 }
 
 impl N8nApi {
     pub fn new(base_url: &str, api_key: &str) -> Self {
+        let url = BaseUrl::parse(base_url).expect("a local n8n URL");
+        // The demo and test instances run on this machine.
+        let transport = Transport::new(OutboundPolicy::public_only().allowing_loopback());
         N8nApi {
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: url.to_string(),
             api_key: api_key.to_string(),
+            client: N8nClient::new(url, api_key, transport, ClientSettings::default()),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
@@ -46,26 +56,10 @@ impl N8nApi {
         &self.api_key
     }
 
-    fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}/api/v1{path}", self.base_url))
-            .header("X-N8N-API-KEY", &self.api_key)
-    }
-
     /// The id of the workflow named `name`, if there is one.
     pub async fn find_workflow(&self, name: &str) -> Result<Option<String>> {
-        let reply: Value = self
-            .api(reqwest::Method::GET, "/workflows")
-            .query(&[("name", name)])
-            .send()
-            .await?
-            .json()
-            .await?;
-        Ok(reply["data"]
-            .as_array()
-            .and_then(|list| list.iter().find(|w| w["name"] == name))
-            .and_then(|w| w["id"].as_str())
-            .map(str::to_owned))
+        let all = self.client.all_workflows().await?;
+        Ok(all.into_iter().find(|w| w.name == name).map(|w| w.id))
     }
 
     /// Creates and activates a two-node workflow; returns its id.
@@ -98,32 +92,15 @@ impl N8nApi {
                                      "parameters": {"errorMessage": "FlowPulse sample failure"}})
             }
         };
-        let body = json!({
-            "name": name, "nodes": [first, second], "settings": {"executionOrder": "v1"},
-            "connections": {"Trigger": {"main": [[{"node": "Done", "type": "main", "index": 0}]]}}
-        });
-        let created: Value = self
-            .api(reqwest::Method::POST, "/workflows")
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let id = created["id"]
-            .as_str()
-            .with_context(|| format!("n8n did not create {name}: {created}"))?
-            .to_string();
-        let reply = self
-            .api(reqwest::Method::POST, &format!("/workflows/{id}/activate"))
-            .json(&json!({}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            reply.status().is_success(),
-            "activate {name}: {}",
-            reply.text().await?
-        );
-        Ok(id)
+        let definition = WorkflowDefinition {
+            name: name.to_string(),
+            nodes: json!([first, second]),
+            connections: json!({"Trigger": {"main": [[{"node": "Done", "type": "main", "index": 0}]]}}),
+            settings: json!({"executionOrder": "v1"}),
+        };
+        let created = self.client.create_workflow(&definition).await?;
+        self.client.activate_workflow(&created.id).await?;
+        Ok(created.id)
     }
 
     /// Calls a production webhook, retrying briefly while n8n registers a fresh activation.
@@ -139,28 +116,26 @@ impl N8nApi {
     }
 
     /// n8n's own execution list for a workflow (every page).
-    pub async fn executions_of(&self, workflow_id: &str) -> Result<Vec<Value>> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut request = self
-                .api(reqwest::Method::GET, "/executions")
-                .query(&[("workflowId", workflow_id), ("limit", "250")]);
-            if let Some(c) = &cursor {
-                request = request.query(&[("cursor", c)]);
-            }
-            let page: Value = request.send().await?.json().await?;
-            all.extend(page["data"].as_array().cloned().unwrap_or_default());
-            match page["nextCursor"].as_str() {
-                Some(next) => cursor = Some(next.to_string()),
-                None => return Ok(all),
-            }
-        }
+    pub async fn executions_of(&self, workflow_id: &str) -> Result<Vec<Execution>> {
+        let executions = all_pages(|cursor| {
+            let query = ExecutionQuery {
+                cursor,
+                workflow_id: Some(workflow_id.to_string()),
+                ..ExecutionQuery::default()
+            };
+            async move { self.client.list_executions(&query).await }
+        })
+        .await?;
+        Ok(executions)
     }
 
     /// Waits until n8n lists at least `count` executions of a workflow: it writes them just
     /// after a webhook answers, so a caller that triggered runs must wait for them.
-    pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Result<Vec<Value>> {
+    pub async fn wait_for_executions(
+        &self,
+        workflow_id: &str,
+        count: usize,
+    ) -> Result<Vec<Execution>> {
         for _ in 0..120 {
             let list = self.executions_of(workflow_id).await?;
             if list.len() >= count {
