@@ -1,11 +1,12 @@
-//! A tiny in-process HTTP/1.1 server for unit tests: each connection gets one request, answered
-//! by a handler, possibly after a delay. Test-only.
+//! Test doubles for the function's HTTP peers (PostgREST, n8n) on `wiremock`: one catch-all
+//! mock whose handler sees every request (and its index) and picks the reply, and a log of what
+//! arrived when — the engine tests measure how requests overlap. Test-only.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// A request as the fake server saw it.
 #[derive(Debug, Clone)]
@@ -27,46 +28,75 @@ impl FakeRequest {
     }
 }
 
-/// What to answer.
-pub(crate) enum FakeReply {
-    Respond {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: String,
-    },
-    /// Answer after a pause.
-    Delayed(std::time::Duration, Box<FakeReply>),
+/// What to answer: a status and body, possibly after a pause.
+pub(crate) struct FakeReply {
+    template: ResponseTemplate,
 }
 
 impl FakeReply {
     pub fn json(status: u16, body: serde_json::Value) -> Self {
-        Self::Respond {
-            status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: body.to_string(),
+        Self {
+            template: ResponseTemplate::new(status).set_body_json(body),
         }
     }
 
     pub fn raw(status: u16, body: &str) -> Self {
-        Self::Respond {
-            status,
-            headers: Vec::new(),
-            body: body.to_string(),
+        Self {
+            template: ResponseTemplate::new(status).set_body_string(body),
         }
     }
 
-    pub fn after(self, delay: std::time::Duration) -> Self {
-        Self::Delayed(delay, Box::new(self))
+    pub fn after(self, delay: Duration) -> Self {
+        Self {
+            template: self.template.set_delay(delay),
+        }
     }
 }
 
 type Handler = dyn Fn(&FakeRequest, usize) -> FakeReply + Send + Sync;
 
+/// Logs each request, then lets the handler answer it.
+struct Recorder {
+    handler: Arc<Handler>,
+    seen: Arc<Mutex<Vec<FakeRequest>>>,
+}
+
+impl Respond for Recorder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let target = match request.url.query() {
+            Some(query) => format!("{}?{query}", request.url.path()),
+            None => request.url.path().to_string(),
+        };
+        let seen = FakeRequest {
+            method: request.method.to_string(),
+            target,
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.to_string(),
+                        value.to_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+            body: request.body.clone(),
+            received_at: Instant::now(),
+        };
+        let index = {
+            let mut log = self.seen.lock().expect("lock");
+            log.push(seen.clone());
+            log.len() - 1
+        };
+        (self.handler)(&seen, index).template
+    }
+}
+
 /// A running fake server; stops when dropped.
 pub(crate) struct FakeServer {
     pub url: String,
     requests: Arc<Mutex<Vec<FakeRequest>>>,
-    task: tokio::task::JoinHandle<()>,
+    _server: MockServer,
 }
 
 impl FakeServer {
@@ -74,120 +104,23 @@ impl FakeServer {
     pub async fn start(
         handler: impl Fn(&FakeRequest, usize) -> FakeReply + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = MockServer::start().await;
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let seen = requests.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let handler = handler.clone();
-                let seen = seen.clone();
-                tokio::spawn(async move { serve(stream, handler, seen).await });
-            }
-        });
+        Mock::given(any())
+            .respond_with(Recorder {
+                handler: Arc::new(handler),
+                seen: requests.clone(),
+            })
+            .mount(&server)
+            .await;
         Self {
-            url,
+            url: server.uri(),
             requests,
-            task,
+            _server: server,
         }
     }
 
     pub fn requests(&self) -> Vec<FakeRequest> {
         self.requests.lock().expect("lock").clone()
     }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(mut stream: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<FakeRequest>>>) {
-    let Some(request) = read_request(&mut stream).await else {
-        return;
-    };
-    let index = {
-        let mut seen = seen.lock().expect("lock");
-        seen.push(request.clone());
-        seen.len() - 1
-    };
-    let mut reply = handler(&request, index);
-    loop {
-        match reply {
-            FakeReply::Delayed(delay, inner) => {
-                tokio::time::sleep(delay).await;
-                reply = *inner;
-            }
-            other => return respond(stream, other).await,
-        }
-    }
-}
-
-async fn respond(mut stream: TcpStream, reply: FakeReply) {
-    match reply {
-        FakeReply::Delayed(..) => {}
-        FakeReply::Respond {
-            status,
-            headers,
-            body,
-        } => {
-            let mut head = format!(
-                "HTTP/1.1 {status} Fake\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (name, value) in headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
-    }
-}
-
-async fn read_request(stream: &mut TcpStream) -> Option<FakeRequest> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end;
-        }
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
-        .collect();
-    let length = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..read]);
-    }
-    Some(FakeRequest {
-        method,
-        target,
-        headers,
-        body,
-        received_at: Instant::now(),
-    })
 }
