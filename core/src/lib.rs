@@ -11,6 +11,7 @@
 pub mod contract;
 pub mod counters;
 pub mod base_url;
+pub mod claims;
 pub mod crypto;
 pub mod n8n;
 pub mod naming;

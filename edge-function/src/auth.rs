@@ -2,8 +2,8 @@
 //! before anything else happens, then forwarded to PostgREST so row-level security applies.
 
 use jsonwebtoken::errors::ErrorKind;
+use flowpulse_core::claims::{role, AnyClaims};
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::EdgeError;
@@ -41,14 +41,6 @@ impl std::fmt::Debug for Authenticated {
     }
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    sub: Option<String>,
-    #[serde(default)]
-    role: Option<String>,
-}
-
 /// Extracts the token of an `Authorization: Bearer <token>` header value.
 pub fn bearer_token(authorization: Option<&str>) -> Result<&str, EdgeError> {
     let value = authorization.map(str::trim).unwrap_or_default();
@@ -78,7 +70,7 @@ pub fn verify_token(secret: &str, token: &str) -> Result<Authenticated, EdgeErro
     // claim is what decides, and PostgREST checks the same token again.
     validation.validate_aud = false;
     validation.set_required_spec_claims(&["exp"]);
-    let data = decode::<Claims>(
+    let data = decode::<AnyClaims>(
         token,
         &DecodingKey::from_secret(secret.as_bytes()),
         &validation,
@@ -98,8 +90,8 @@ pub fn verify_token(secret: &str, token: &str) -> Result<Authenticated, EdgeErro
         _ => EdgeError::InvalidToken("not a well-formed JWT".into()),
     })?;
     let caller = match data.claims.role.as_deref() {
-        Some("service_role") => Caller::ServiceRole,
-        Some("authenticated") => {
+        Some(role::SERVICE_ROLE) => Caller::ServiceRole,
+        Some(role::AUTHENTICATED) => {
             let id = data
                 .claims
                 .sub

@@ -12,6 +12,7 @@ pub mod real_n8n;
 pub mod worker;
 
 use anyhow::{Context, Result};
+use flowpulse_core::claims::role;
 use base64::Engine as _;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -170,8 +171,8 @@ async fn try_spawn_stack() -> Result<TestStack> {
     .await?;
     Ok(TestStack {
         postgrest_url: format!("http://127.0.0.1:{port}/api"),
-        anon_key: xtask::jwt::api_key(JWT_SECRET, "anon")?,
-        service_role_key: xtask::jwt::api_key(JWT_SECRET, "service_role")?,
+        anon_key: xtask::jwt::api_key(JWT_SECRET, role::ANON)?,
+        service_role_key: xtask::jwt::api_key(JWT_SECRET, role::SERVICE_ROLE)?,
         encryption_key: base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
         pg_port: shared.cluster.port,
         database,

@@ -2,6 +2,7 @@
 //! holds the secrets generated on the first run. Secrets are never printed or logged.
 
 use anyhow::{Context, Result};
+use flowpulse_core::claims::role;
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 use std::collections::BTreeMap;
@@ -98,11 +99,11 @@ impl StackConfig {
         );
         let anon_key = match get("FLOWPULSE_ANON_KEY") {
             Some(key) => key,
-            None => crate::jwt::api_key(&jwt_secret, "anon")?,
+            None => crate::jwt::api_key(&jwt_secret, role::ANON)?,
         };
         let service_role_key = match get("FLOWPULSE_SERVICE_ROLE_KEY") {
             Some(key) => key,
-            None => crate::jwt::api_key(&jwt_secret, "service_role")?,
+            None => crate::jwt::api_key(&jwt_secret, role::SERVICE_ROLE)?,
         };
         Ok(StackConfig {
             repo: repo.to_path_buf(),

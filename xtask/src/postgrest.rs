@@ -30,7 +30,7 @@ pub async fn start(settings: PostgrestSettings<'_>) -> Result<Service> {
     );
     let mut cmd = Command::new(settings.binary);
     cmd.env("PGRST_DB_URI", db_uri)
-        .env("PGRST_DB_ANON_ROLE", "anon")
+        .env("PGRST_DB_ANON_ROLE", flowpulse_core::claims::role::ANON)
         .env("PGRST_DB_SCHEMAS", "public")
         .env("PGRST_JWT_SECRET", settings.jwt_secret)
         .env("PGRST_SERVER_HOST", "127.0.0.1")
