@@ -17,6 +17,7 @@ pub mod n8n;
 pub mod naming;
 pub mod outbound;
 pub mod plan;
+pub mod postgrest;
 pub mod retry;
 pub mod rows;
 pub mod text;

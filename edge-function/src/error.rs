@@ -4,6 +4,7 @@ use flowpulse_core::contract::{ErrorBody, RequestError};
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
+use flowpulse_core::postgrest::ErrorKind;
 
 /// Everything a request can fail with. [`EdgeError::status`] and [`EdgeError::code`] give the
 /// reply; [`EdgeError::public_message`] is what the caller sees, which for a 500 is generic
@@ -56,8 +57,9 @@ pub enum EdgeError {
 impl From<StoreError> for EdgeError {
     /// PostgREST's verdict on the token wins: it can expire between our check and its own.
     fn from(error: StoreError) -> Self {
-        match error.code() {
-            Some("PGRST303") => Self::ExpiredToken,
+        match (error.kind(), error.code()) {
+            (ErrorKind::BadToken, Some("PGRST303")) => Self::ExpiredToken,
+            (ErrorKind::BadToken, _) => Self::InvalidToken("PostgREST refused the token".into()),
             _ => Self::Store(error),
         }
     }

@@ -17,11 +17,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use flowpulse_core::text::shorten;
 use crate::runtime;
+use flowpulse_core::postgrest::ErrorBody;
+use flowpulse_core::text::shorten;
 
 mod types;
-use types::PostgrestErrorBody;
+use types::api_error;
 pub use types::{ArchivedWorkflow, IngestOutcome, PruneOutcome, StoreError, WorkflowRef};
 
 /// Timeout of one PostgREST request.
@@ -115,9 +116,9 @@ impl Store {
         if status.is_success() {
             return Ok(body);
         }
-        let parsed = serde_json::from_slice::<PostgrestErrorBody>(&body).ok();
+        let parsed = serde_json::from_slice::<ErrorBody>(&body).ok();
         Err(match parsed {
-            Some(error) => error.into_error(status.as_u16()),
+            Some(error) => api_error(error, status.as_u16()),
             None => StoreError::Api {
                 status: status.as_u16(),
                 code: String::new(),

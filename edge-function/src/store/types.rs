@@ -1,7 +1,7 @@
 //! Error and reply types of the store.
 
+use flowpulse_core::postgrest::{classify, ErrorBody, ErrorKind};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 /// A PostgREST call failed. `Display` is for logs (it may show SQL details), never for replies.
@@ -38,6 +38,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// What kind of failure PostgREST reported ([`ErrorKind::Other`] for no reply at all).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Api { status, code, .. } => classify(*status, Some(code).filter(|c| !c.is_empty()).map(String::as_str)),
+            _ => ErrorKind::Other,
+        }
+    }
+
     /// The PostgreSQL / PostgREST error code, if PostgREST sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -48,35 +56,14 @@ impl StoreError {
 }
 
 /// PostgREST's error JSON.
-#[derive(Deserialize)]
-pub(super) struct PostgrestErrorBody {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    details: Option<Value>,
-    #[serde(default)]
-    hint: Option<Value>,
-}
-
-impl PostgrestErrorBody {
-    pub(super) fn into_error(self, status: u16) -> StoreError {
-        StoreError::Api {
-            status,
-            code: self.code.unwrap_or_default(),
-            message: self.message.unwrap_or_default(),
-            details: text_of(self.details),
-            hint: text_of(self.hint),
-        }
-    }
-}
-
-fn text_of(value: Option<Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(text) => Some(text),
-        other => Some(other.to_string()),
+/// A PostgREST error body as the store's error.
+pub(super) fn api_error(body: ErrorBody, status: u16) -> StoreError {
+    StoreError::Api {
+        status,
+        details: body.details_text(),
+        hint: body.hint_text(),
+        code: body.code.unwrap_or_default(),
+        message: body.message.unwrap_or_default(),
     }
 }
 
