@@ -20,6 +20,7 @@ pub const ENV_XTASK_BIN: &str = "FLOWPULSE_TEST_XTASK_BIN";
 
 /// Runs the whole suite; `extra` goes to every `cargo test` (e.g. a test-name filter).
 pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
+    let tree_before = work_tree_changes(repo)?;
     let tools = Tools::ensure(
         repo,
         cache,
@@ -33,6 +34,16 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
     let xtask = std::env::current_exe()?;
     let (first, second) = crate::smoke::dev_stack_twice(&xtask, repo)?;
     println!("dev stack smoke test passed: first start {first:.1?}, second start {second:.1?}");
+    // Installing, building and running the stack must leave the checkout as it was (a lock
+    // file rewritten by an install, a generated file outside .gitignore, ...).
+    if let (Some(before), Some(after)) = (&tree_before, work_tree_changes(repo)?) {
+        let new: Vec<&String> = after.iter().filter(|line| !before.contains(line)).collect();
+        anyhow::ensure!(
+            new.is_empty(),
+            "setting up and running the stack changed the work tree:\n{}",
+            new.iter().map(|line| format!("  {line}")).collect::<Vec<_>>().join("\n")
+        );
+    }
     let mut totals = Totals::default();
     let mut cargo_test = |args: &[&str]| -> Result<()> {
         let mut cmd = Command::new("cargo");
@@ -76,6 +87,25 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
         totals.passed, totals.failed, totals.ignored
     );
     Ok(())
+}
+
+/// `git status --porcelain` of the checkout, one entry per changed or untracked path; `None`
+/// outside a git checkout (a source tarball), where there is nothing to compare.
+fn work_tree_changes(repo: &Path) -> Result<Option<Vec<String>>> {
+    let output = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(repo)
+        .stderr(Stdio::null())
+        .output();
+    match output {
+        Ok(output) if output.status.success() => Ok(Some(
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// Test counts summed over every `cargo test` run.

@@ -2,8 +2,8 @@
 //! versions, into caches that survive between runs and checkouts:
 //! - Rust tools into `FLOWPULSE_CACHE_DIR/tools/<crate>-<version>/` (the version is in the
 //!   path, so "present" means "present at the right version");
-//! - npm tools (`workerd`, `esbuild`) into the project's `node_modules/`
-//!   from `package-lock.json`, re-installed only when the lock file changes;
+//! - npm tools (`workerd`, `esbuild`) into the project's `node_modules/` with `npm ci` from
+//!   `package-lock.json`, re-installed only when the lock file changes;
 //! - Debian packages (`postgresql`, `chromium`) with apt when absent.
 
 use crate::process;
@@ -174,12 +174,12 @@ fn npm_install(repo: &Path) -> Result<()> {
         return Ok(());
     }
     timed("npm packages from package-lock.json", || {
-        // Not `npm ci`: npm leaves other platforms' optional workerd/esbuild binaries out of
-        // the lock file, and `npm ci` then refuses the lock as out of sync.
+        // `npm ci`: exactly the lock (which lists every platform's optional workerd and
+        // esbuild binaries), never a rewrite of it — the work tree stays clean.
         process::run_visible(
-            "npm install",
+            "npm ci",
             Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund"])
+                .args(["ci", "--no-audit", "--no-fund"])
                 .current_dir(repo),
         )?;
         std::fs::write(&stamp, &want)?;
