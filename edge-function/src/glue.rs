@@ -1,6 +1,7 @@
 //! The workerd entry points: convert between `worker` types and the crate's plain HTTP types,
 //! read the bindings, and run the cron jobs. Everything else is target-independent.
 
+use serde_json::json;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::config::WorkerConfig;
@@ -8,7 +9,14 @@ use crate::engine::run_scheduled;
 use crate::error::EdgeError;
 use crate::http::{handle, precheck, HttpRequest, HttpResponse};
 use flowpulse_core::contract::{RequestError, MAX_BODY_BYTES};
-use crate::runtime::log_error;
+use crate::runtime::{log, log_error, Level};
+
+/// Runs once per isolate: a Rust panic then reaches the logs with its message and location
+/// instead of an opaque "unreachable" trap.
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -75,17 +83,25 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let cron = event.cron();
     for job in run_scheduled(&config, &cron).await {
         match job.outcome {
-            Ok(response) => worker::console_log!(
-                "cron {cron:?}: {} finished, ok={}, {} provider(s)",
-                job.action,
-                response.ok,
-                response.results.len()
+            Ok(response) => log(
+                Level::Info,
+                "cron job finished",
+                &[
+                    ("cron", json!(cron)),
+                    ("action", json!(job.action)),
+                    ("ok", json!(response.ok)),
+                    ("providers", json!(response.results.len())),
+                ],
             ),
-            Err(error) => log_error(&format!(
-                "cron {cron:?}: {} failed: {}",
-                job.action,
-                error.log_detail()
-            )),
+            Err(error) => log(
+                Level::Error,
+                "cron job failed",
+                &[
+                    ("cron", json!(cron)),
+                    ("action", json!(job.action)),
+                    ("error", json!(error.log_detail())),
+                ],
+            ),
         }
     }
 }

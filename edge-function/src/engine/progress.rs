@@ -82,9 +82,22 @@ impl Progress {
         }
     }
 
+    /// An operator log line for a failure of this provider during `step`.
+    fn log(&self, step: &str, error: &str) {
+        runtime::log(
+            runtime::Level::Error,
+            "provider step failed",
+            &[
+                ("provider_id", serde_json::json!(self.provider_id)),
+                ("step", serde_json::json!(step)),
+                ("error", serde_json::json!(error)),
+            ],
+        );
+    }
+
     /// Records an n8n failure during `step`.
     pub fn n8n_error(&self, step: &str, error: &N8nError) {
-        runtime::log_error(&format!("provider {}: {step}: {error}", self.provider_id));
+        self.log(step, &error.to_string());
         if error.is_unreachable() {
             let mut state = self.lock();
             if state.unreachable.is_none() {
@@ -98,7 +111,7 @@ impl Progress {
 
     /// Records a PostgREST failure during `step`: the detail goes to the log only.
     pub fn store_error(&self, step: &str, error: &StoreError) {
-        runtime::log_error(&format!("provider {}: {step}: {error}", self.provider_id));
+        self.log(step, &error.to_string());
         self.error(format!(
             "{step}: the database refused or failed the write (details in the function's logs)"
         ));
