@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn a_base_url_loses_trailing_slashes_and_the_api_path() {
         assert_eq!(ok(" https://n8n.example.com/ "), "https://n8n.example.com");
-        assert_eq!(ok("https://n8n.example.com/api/v1/"), "https://n8n.example.com");
+        assert_eq!(
+            ok("https://n8n.example.com/api/v1/"),
+            "https://n8n.example.com"
+        );
         assert_eq!(ok("https://example.com/n8n/"), "https://example.com/n8n");
         assert_eq!(ok("http://127.0.0.1:5678"), "http://127.0.0.1:5678");
         assert_eq!(ok("HTTPS://N8N.Example.COM"), "https://n8n.example.com");
@@ -203,25 +206,52 @@ mod tests {
     #[test]
     fn the_api_path_is_appended_to_the_base() {
         let url = BaseUrl::parse("https://example.com/n8n").unwrap();
-        assert_eq!(url.api("/workflows"), "https://example.com/n8n/api/v1/workflows");
+        assert_eq!(
+            url.api("/workflows"),
+            "https://example.com/n8n/api/v1/workflows"
+        );
     }
 
     #[test]
     fn the_origin_leaves_out_the_default_port_and_the_path() {
         let origin = |s: &str| BaseUrl::parse(s).unwrap().origin();
-        assert_eq!(origin("https://n8n.example.com:443/x"), "https://n8n.example.com");
-        assert_eq!(origin("http://n8n.example.com:8080"), "http://n8n.example.com:8080");
-        assert_ne!(origin("http://n8n.example.com"), origin("https://n8n.example.com"));
+        assert_eq!(
+            origin("https://n8n.example.com:443/x"),
+            "https://n8n.example.com"
+        );
+        assert_eq!(
+            origin("http://n8n.example.com:8080"),
+            "http://n8n.example.com:8080"
+        );
+        assert_ne!(
+            origin("http://n8n.example.com"),
+            origin("https://n8n.example.com")
+        );
     }
 
     #[test]
     fn user_info_query_and_fragment_are_refused() {
         let refused = |s: &str| BaseUrl::parse(s).unwrap_err();
-        assert_eq!(refused("https://user:pw@n8n.example.com"), BaseUrlError::UserInfo);
-        assert_eq!(refused("https://user@n8n.example.com"), BaseUrlError::UserInfo);
-        assert_eq!(refused("http://127.0.0.1:8788/__scheduled?cron=17+3+*+*+*#"), BaseUrlError::QueryOrFragment);
-        assert_eq!(refused("https://n8n.example.com/?"), BaseUrlError::QueryOrFragment);
-        assert_eq!(refused("https://n8n.example.com/#"), BaseUrlError::QueryOrFragment);
+        assert_eq!(
+            refused("https://user:pw@n8n.example.com"),
+            BaseUrlError::UserInfo
+        );
+        assert_eq!(
+            refused("https://user@n8n.example.com"),
+            BaseUrlError::UserInfo
+        );
+        assert_eq!(
+            refused("http://127.0.0.1:8788/__scheduled?cron=17+3+*+*+*#"),
+            BaseUrlError::QueryOrFragment
+        );
+        assert_eq!(
+            refused("https://n8n.example.com/?"),
+            BaseUrlError::QueryOrFragment
+        );
+        assert_eq!(
+            refused("https://n8n.example.com/#"),
+            BaseUrlError::QueryOrFragment
+        );
     }
 
     #[test]
@@ -232,15 +262,30 @@ mod tests {
         assert_eq!(refused("file:///etc/passwd"), BaseUrlError::NotHttp);
         assert_eq!(refused("https://"), BaseUrlError::NoHost);
         assert_eq!(refused("https://n8n example.com"), BaseUrlError::Whitespace);
-        assert_eq!(refused("https://n8n.example.com/a\nb"), BaseUrlError::Whitespace);
-        assert_eq!(refused(&format!("https://{}.com", "a".repeat(2000))), BaseUrlError::TooLong);
+        assert_eq!(
+            refused("https://n8n.example.com/a\nb"),
+            BaseUrlError::Whitespace
+        );
+        assert_eq!(
+            refused(&format!("https://{}.com", "a".repeat(2000))),
+            BaseUrlError::TooLong
+        );
     }
 
     #[test]
     fn ip_shorthands_are_normalised_to_the_address_they_reach() {
-        for spelling in ["http://0x7f.1", "http://2130706433", "http://127.1", "http://0177.0.0.1"] {
+        for spelling in [
+            "http://0x7f.1",
+            "http://2130706433",
+            "http://127.1",
+            "http://0177.0.0.1",
+        ] {
             let url = BaseUrl::parse(spelling).unwrap();
-            assert_eq!(url.host(), UrlHost::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST)), "{spelling}");
+            assert_eq!(
+                url.host(),
+                UrlHost::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                "{spelling}"
+            );
         }
         let v6 = BaseUrl::parse("http://[::ffff:169.254.169.254]").unwrap();
         assert!(matches!(v6.host(), UrlHost::Ip(IpAddr::V6(_))));
@@ -250,7 +295,10 @@ mod tests {
     fn the_port_is_the_written_one_or_the_schemes_default() {
         assert_eq!(BaseUrl::parse("https://x.example").unwrap().port(), 443);
         assert_eq!(BaseUrl::parse("http://x.example").unwrap().port(), 80);
-        assert_eq!(BaseUrl::parse("http://x.example:8788").unwrap().port(), 8788);
+        assert_eq!(
+            BaseUrl::parse("http://x.example:8788").unwrap().port(),
+            8788
+        );
     }
 
     #[test]
@@ -259,7 +307,10 @@ mod tests {
             redact_user_info("https://ada:hunter2@n8n.example.com/"),
             "https://n8n.example.com"
         );
-        assert_eq!(redact_user_info("https://n8n.example.com"), "https://n8n.example.com");
+        assert_eq!(
+            redact_user_info("https://n8n.example.com"),
+            "https://n8n.example.com"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The JSON contract of the `workflow-sync` edge function (design §3).
+//! The JSON contract of the `workflow-sync` edge function.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

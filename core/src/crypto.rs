@@ -20,13 +20,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use aes_gcm::aead::Payload;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use aes_gcm::aead::Payload;
 use rand_core::CryptoRngCore;
 use uuid::Uuid;
 
@@ -63,7 +63,9 @@ impl SecretBinding {
     /// An n8n instance's API key: bound to its `providers` row and to the origin
     /// (`scheme://host[:port]`) it was entered for.
     pub fn provider_api_key(provider_id: Uuid, origin: &str) -> Self {
-        Self(format!("flowpulse/providers.api_key\0{provider_id}\0{origin}"))
+        Self(format!(
+            "flowpulse/providers.api_key\0{provider_id}\0{origin}"
+        ))
     }
 }
 
@@ -191,7 +193,11 @@ impl KeyRing {
             .get(&parsed.version)
             .ok_or(CryptoError::UnknownVersion(parsed.version))?;
         let (nonce, sealed) = parsed.bytes.split_at(NONCE_LEN);
-        let aad: &[u8] = if parsed.bound { binding.0.as_bytes() } else { b"" };
+        let aad: &[u8] = if parsed.bound {
+            binding.0.as_bytes()
+        } else {
+            b""
+        };
         let plaintext = cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| CryptoError::Tampered)?;
@@ -220,7 +226,10 @@ fn parse_stored(stored: &str) -> Result<Stored, CryptoError> {
     let stored = stored.trim();
     let (bound, rest) = match stored.strip_prefix(FORMAT_PREFIX) {
         Some(rest) => (true, rest),
-        None => (false, stored.strip_prefix('v').ok_or(CryptoError::Malformed)?),
+        None => (
+            false,
+            stored.strip_prefix('v').ok_or(CryptoError::Malformed)?,
+        ),
     };
     let (version, encoded) = rest.split_once(':').ok_or(CryptoError::Malformed)?;
     // `u8::from_str` would accept a leading '+'; only plain digits are the format.
@@ -334,13 +343,19 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         let tampered = format!("{prefix}:{}", URL_SAFE_NO_PAD.encode(bytes));
-        assert_eq!(ring.decrypt(&tampered, &binding()), Err(CryptoError::Tampered));
+        assert_eq!(
+            ring.decrypt(&tampered, &binding()),
+            Err(CryptoError::Tampered)
+        );
     }
 
     #[test]
     fn a_different_key_with_the_same_version_fails_authentication() {
         let stored = ring(1, 7).encrypt(SECRET, &binding(), &mut CountingRng(0));
-        assert_eq!(ring(1, 8).decrypt(&stored, &binding()), Err(CryptoError::Tampered));
+        assert_eq!(
+            ring(1, 8).decrypt(&stored, &binding()),
+            Err(CryptoError::Tampered)
+        );
     }
 
     #[test]
@@ -370,7 +385,11 @@ mod tests {
             "", "v1", "1:abc", "v:abc", "v+1:abc", "v256:abc", "v1:!!!", "v1:abc=", &short, "f2.",
             "f2.x:abc", "f2.1:!!!",
         ] {
-            assert_eq!(ring.decrypt(junk, &binding()), Err(CryptoError::Malformed), "{junk:?}");
+            assert_eq!(
+                ring.decrypt(junk, &binding()),
+                Err(CryptoError::Malformed),
+                "{junk:?}"
+            );
         }
     }
 
@@ -378,9 +397,11 @@ mod tests {
     fn keys_load_from_either_base64_alphabet_and_must_be_32_bytes() {
         let standard = "+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/8=";
         let url_safe = "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_8";
-        let stored = KeyRing::from_base64(1, standard)
-            .unwrap()
-            .encrypt(SECRET, &binding(), &mut CountingRng(0));
+        let stored = KeyRing::from_base64(1, standard).unwrap().encrypt(
+            SECRET,
+            &binding(),
+            &mut CountingRng(0),
+        );
         let same_key = KeyRing::from_base64(1, &format!("{url_safe}\n")).unwrap();
         assert_eq!(same_key.decrypt(&stored, &binding()).unwrap(), SECRET);
         assert_eq!(
@@ -397,12 +418,18 @@ mod tests {
     fn a_value_only_decrypts_for_the_binding_it_was_written_for() {
         let ring = ring(1, 7);
         let stored = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
-        let other_row = SecretBinding::provider_api_key(Uuid::from_u128(2), "https://n8n.example.com");
-        let other_host = SecretBinding::provider_api_key(Uuid::from_u128(1), "https://evil.example");
+        let other_row =
+            SecretBinding::provider_api_key(Uuid::from_u128(2), "https://n8n.example.com");
+        let other_host =
+            SecretBinding::provider_api_key(Uuid::from_u128(1), "https://evil.example");
         let other_port =
             SecretBinding::provider_api_key(Uuid::from_u128(1), "https://n8n.example.com:8443");
         for wrong in [other_row, other_host, other_port] {
-            assert_eq!(ring.decrypt(&stored, &wrong), Err(CryptoError::Tampered), "{wrong:?}");
+            assert_eq!(
+                ring.decrypt(&stored, &wrong),
+                Err(CryptoError::Tampered),
+                "{wrong:?}"
+            );
         }
     }
 
@@ -414,7 +441,10 @@ mod tests {
         assert!(ring.needs_reencryption(&old));
         let current = ring.encrypt(SECRET, &binding(), &mut CountingRng(0));
         assert!(!ring.needs_reencryption(&current));
-        assert_eq!(KeyRing::new(1, [8; 32]).decrypt(&old, &binding()), Err(CryptoError::Tampered));
+        assert_eq!(
+            KeyRing::new(1, [8; 32]).decrypt(&old, &binding()),
+            Err(CryptoError::Tampered)
+        );
     }
 
     #[test]

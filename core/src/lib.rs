@@ -8,10 +8,10 @@
 
 #![warn(missing_docs)]
 
-pub mod contract;
-pub mod counters;
 pub mod base_url;
 pub mod claims;
+pub mod contract;
+pub mod counters;
 pub mod crypto;
 pub mod n8n;
 pub mod naming;

@@ -273,7 +273,11 @@ impl OutboundPolicy {
         format!(
             "allows {}; denied ports: {}",
             allowed.join(", "),
-            if ports.is_empty() { "none".into() } else { ports.join(", ") }
+            if ports.is_empty() {
+                "none".into()
+            } else {
+                ports.join(", ")
+            }
         )
     }
 
@@ -375,7 +379,10 @@ mod tests {
     #[test]
     fn ipv4_hidden_in_ipv6_is_judged_by_the_ipv4_address() {
         assert_eq!(classify(ip("::ffff:127.0.0.1")), AddressClass::Loopback);
-        assert_eq!(classify(ip("::ffff:169.254.169.254")), AddressClass::Metadata);
+        assert_eq!(
+            classify(ip("::ffff:169.254.169.254")),
+            AddressClass::Metadata
+        );
         assert_eq!(classify(ip("64:ff9b::a00:1")), AddressClass::Private);
         assert_eq!(classify(ip("2002:a9fe:a9fe::1")), AddressClass::Metadata);
         assert_eq!(classify(ip("::ffff:8.8.8.8")), AddressClass::Public);
@@ -409,7 +416,9 @@ mod tests {
         assert!(policy.check_url(&url("http://localhost:5678")).is_ok());
         assert!(policy.check_url(&url("http://192.168.1.20")).is_ok());
         assert!(policy.check_url(&url("http://169.254.169.254")).is_err());
-        assert!(policy.check_url(&url("http://metadata.google.internal")).is_err());
+        assert!(policy
+            .check_url(&url("http://metadata.google.internal"))
+            .is_err());
         assert!(policy.check_url(&url("http://224.0.0.1")).is_err());
     }
 
@@ -453,6 +462,9 @@ mod tests {
         let loopback = OutboundPolicy::public_only()
             .check_ip("n8n.example.com", ip("127.0.0.1"))
             .unwrap_err();
-        assert!(loopback.to_string().contains("operator can allow"), "{loopback}");
+        assert!(
+            loopback.to_string().contains("operator can allow"),
+            "{loopback}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The pure execution sync plan for one provider (design §4 step 2).
+//! The pure execution sync plan for one provider.
 //!
 //! Facts about n8n this plan is built on:
 //! - `GET /executions` lists newest first by id, with a stable id cursor.

@@ -1,4 +1,4 @@
-//! Pure retry policy for calls to n8n (design §4 step 4).
+//! Pure retry policy for calls to n8n.
 //!
 //! The caller owns the clock, the randomness and the sleeping; this module only decides
 //! whether to retry and how long to wait.

@@ -1,6 +1,6 @@
 //! Row and payload types exchanged with PostgREST.
 //!
-//! Field names are the snake_case column names of the public schema (design §2), so these
+//! Field names are the snake_case column names of the public schema, so these
 //! types serialize straight into PostgREST bodies and deserialize straight from its replies.
 
 use std::collections::BTreeSet;

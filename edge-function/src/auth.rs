@@ -1,8 +1,8 @@
 //! Caller authentication: an HS256 JWT signed with the project's `JWT_SECRET`, verified here
 //! before anything else happens, then forwarded to PostgREST so row-level security applies.
 
-use jsonwebtoken::errors::ErrorKind;
 use flowpulse_core::claims::{role, AnyClaims};
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use uuid::Uuid;
 

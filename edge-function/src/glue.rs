@@ -8,8 +8,8 @@ use crate::config::WorkerConfig;
 use crate::engine::run_scheduled;
 use crate::error::EdgeError;
 use crate::http::{handle, precheck, HttpRequest, HttpResponse};
-use flowpulse_core::contract::{RequestError, MAX_BODY_BYTES};
 use crate::runtime::{log, log_error, Level};
+use flowpulse_core::contract::{RequestError, MAX_BODY_BYTES};
 
 /// Runs once per isolate: a Rust panic then reaches the logs with its message and location
 /// instead of an opaque "unreachable" trap.

@@ -1,4 +1,4 @@
-//! The `workflow-sync` edge function (design §3 and §4).
+//! The `workflow-sync` edge function.
 //!
 //! A Cloudflare Worker (`worker` crate) whose logic is ordinary async Rust, so the same code
 //! runs natively for tests:

@@ -1,4 +1,4 @@
-//! The OpenAPI 3 description of the function's contract (design §3), served at
+//! The OpenAPI 3 description of the function's contract, served at
 //! `GET /functions/v1/workflow-sync/openapi.json`.
 
 use flowpulse_core::contract::{ACTIONS, MAX_BODY_BYTES};

@@ -62,7 +62,11 @@ mod tests {
 
     #[test]
     fn a_log_line_is_one_json_object_with_its_fields() {
-        let line = log_line(Level::Error, "provider p: boom", &[("provider_id", json!("p"))]);
+        let line = log_line(
+            Level::Error,
+            "provider p: boom",
+            &[("provider_id", json!("p"))],
+        );
         assert!(!line.contains('\n'));
         let parsed: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["level"], "error");

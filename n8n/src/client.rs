@@ -164,15 +164,25 @@ impl N8nClient {
     /// `POST /api/v1/workflows/{id}/activate`.
     pub async fn activate_workflow(&self, id: &str) -> Result<Workflow, N8nError> {
         let path = format!("/workflows/{}/activate", path_segment(id));
-        self.write(Method::Post, &path, &serde_json::json!({}), &format!("workflow {id}"))
-            .await
+        self.write(
+            Method::Post,
+            &path,
+            &serde_json::json!({}),
+            &format!("workflow {id}"),
+        )
+        .await
     }
 
     /// `POST /api/v1/workflows/{id}/deactivate`.
     pub async fn deactivate_workflow(&self, id: &str) -> Result<Workflow, N8nError> {
         let path = format!("/workflows/{}/deactivate", path_segment(id));
-        self.write(Method::Post, &path, &serde_json::json!({}), &format!("workflow {id}"))
-            .await
+        self.write(
+            Method::Post,
+            &path,
+            &serde_json::json!({}),
+            &format!("workflow {id}"),
+        )
+        .await
     }
 
     /// `DELETE /api/v1/workflows/{id}`; a workflow already gone counts as deleted.
@@ -214,8 +224,12 @@ impl N8nClient {
         } else {
             Vec::new()
         };
-        self.read(&format!("/executions/{id}"), &query, &format!("execution {id}"))
-            .await
+        self.read(
+            &format!("/executions/{id}"),
+            &query,
+            &format!("execution {id}"),
+        )
+        .await
     }
 
     /// `POST /api/v1/executions/{id}/retry`: a new execution (`mode: retry`, `retryOf: id`);
@@ -227,8 +241,13 @@ impl N8nClient {
     ) -> Result<Execution, N8nError> {
         let body = serde_json::json!({ "loadWorkflow": load_workflow });
         let path = format!("/executions/{id}/retry");
-        self.write(Method::Post, &path, &body, &format!("retry of execution {id}"))
-            .await
+        self.write(
+            Method::Post,
+            &path,
+            &body,
+            &format!("retry of execution {id}"),
+        )
+        .await
     }
 
     /// `POST /api/v1/credentials`. The secret `data` is write-only in n8n: never returned.
@@ -236,8 +255,13 @@ impl N8nClient {
         &self,
         credential: &NewCredential,
     ) -> Result<CreatedCredential, N8nError> {
-        self.write(Method::Post, "/credentials", credential, "credential creation")
-            .await
+        self.write(
+            Method::Post,
+            "/credentials",
+            credential,
+            "credential creation",
+        )
+        .await
     }
 
     /// `DELETE /api/v1/credentials/{id}`; one already gone counts as deleted.

@@ -180,7 +180,13 @@ impl ConnectFailure {
         let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
         if has(&["not allowed", "blocked", "permission denied"]) {
             Self::NotAllowed
-        } else if has(&["dns", "resolve", "lookup", "name or service not known", "no address"]) {
+        } else if has(&[
+            "dns",
+            "resolve",
+            "lookup",
+            "name or service not known",
+            "no address",
+        ]) {
             Self::UnknownHost
         } else if has(&["refused"]) {
             Self::Refused
@@ -201,11 +207,23 @@ mod tests {
     #[test]
     fn connection_failures_are_sorted_into_categories() {
         let cases = [
-            ("error sending request: dns error: failed to lookup address", ConnectFailure::UnknownHost),
-            ("tcp connect error: Connection refused (os error 111)", ConnectFailure::Refused),
-            ("invalid peer certificate: UnknownIssuer", ConnectFailure::Tls),
+            (
+                "error sending request: dns error: failed to lookup address",
+                ConnectFailure::UnknownHost,
+            ),
+            (
+                "tcp connect error: Connection refused (os error 111)",
+                ConnectFailure::Refused,
+            ),
+            (
+                "invalid peer certificate: UnknownIssuer",
+                ConnectFailure::Tls,
+            ),
             ("Network connection lost.", ConnectFailure::Reset),
-            ("connecting to 10.0.0.1 is not allowed", ConnectFailure::NotAllowed),
+            (
+                "connecting to 10.0.0.1 is not allowed",
+                ConnectFailure::NotAllowed,
+            ),
             ("something odd", ConnectFailure::Other),
         ];
         for (text, expected) in cases {

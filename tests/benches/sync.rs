@@ -9,11 +9,13 @@
 //! Each figure is the median of several rounds, each on a fresh database.
 
 use flowpulse_core::contract::SyncRequest;
+use flowpulse_n8n::{
+    BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport,
+};
 use flowpulse_tests::fake_n8n::FakeN8n;
 use flowpulse_tests::{spawn_stack, JWT_SECRET};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use flowpulse_n8n::{BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport};
 use workflow_sync::WorkerConfig;
 
 const WORKFLOWS: usize = 10;

@@ -42,9 +42,7 @@ async fn stored(stack: &TestStack, provider: Uuid, workflow: &str) -> (i64, i64,
 async fn truth(n8n: &RealN8n, workflow: &str) -> (i64, i64, i64, i64) {
     let list = n8n.executions_of(workflow).await;
     let count = |pred: &dyn Fn(&str) -> bool| {
-        list.iter()
-            .filter(|e| pred(e.status.as_str()))
-            .count() as i64
+        list.iter().filter(|e| pred(e.status.as_str())).count() as i64
     };
     (
         count(&|s| matches!(s, "success" | "error" | "crashed" | "canceled")),

@@ -5,16 +5,16 @@
 //! executions, and a broken file is named and changes nothing.
 
 use crate::helpers::{database_url, empty_database, log_path, migrate, real_n8n, repo, run_dir};
+use flowpulse_n8n::{
+    BaseUrl, ClientSettings, N8nClient, NewCredential, OutboundPolicy, Transport,
+    WorkflowDefinition,
+};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use xtask::flowpulse_cli::cli::{self, Cli};
 use xtask::flowpulse_cli::config::Config;
 use xtask::flowpulse_cli::deploy::{self, Action};
 use xtask::flowpulse_cli::{export, status, workflow};
-use flowpulse_n8n::{
-    BaseUrl, ClientSettings, N8nClient, NewCredential, OutboundPolicy, Transport,
-    WorkflowDefinition,
-};
 use xtask::n8n_api::N8nApi;
 
 /// The calls the test makes itself, through the shared n8n client; workflows as JSON so the

@@ -12,8 +12,8 @@ pub mod real_n8n;
 pub mod worker;
 
 use anyhow::{Context, Result};
-use flowpulse_core::claims::role;
 use base64::Engine as _;
+use flowpulse_core::claims::role;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use tokio::sync::OnceCell;

@@ -2,8 +2,8 @@
 //! holds the secrets generated on the first run. Secrets are never printed or logged.
 
 use anyhow::{Context, Result};
-use flowpulse_core::claims::role;
 use base64::Engine;
+use flowpulse_core::claims::role;
 use rand_core::{OsRng, RngCore};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -91,7 +91,13 @@ pub async fn start(
          values ($1, $2, $3, $4, $5)
          on conflict (user_id, name) do update
            set base_url = excluded.base_url, api_key_ciphertext = excluded.api_key_ciphertext",
-        &[&provider_id, &demo_user, &PROVIDER_NAME, &server.base_url, &ciphertext],
+        &[
+            &provider_id,
+            &demo_user,
+            &PROVIDER_NAME,
+            &server.base_url,
+            &ciphertext,
+        ],
     )
     .await?;
     Ok(Demo {

@@ -41,7 +41,10 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
         anyhow::ensure!(
             new.is_empty(),
             "setting up and running the stack changed the work tree:\n{}",
-            new.iter().map(|line| format!("  {line}")).collect::<Vec<_>>().join("\n")
+            new.iter()
+                .map(|line| format!("  {line}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     let mut totals = Totals::default();

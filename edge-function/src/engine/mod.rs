@@ -1,4 +1,4 @@
-//! The sync engine (design §4): for each provider, a `sync_logs` row, workflows, then
+//! The sync engine: for each provider, a `sync_logs` row, workflows, then
 //! executions, each provider isolated from the others and the whole run under a time budget.
 //!
 //! Runs natively and in workerd alike; the HTTP layer and the cron handler are thin wrappers
@@ -22,11 +22,11 @@ use uuid::Uuid;
 use crate::auth::{verify_token, Authenticated, Caller};
 use crate::config::WorkerConfig;
 use crate::error::EdgeError;
+use crate::runtime::{self, Deadline};
+use crate::store::{Store, WorkflowRef};
 use flowpulse_core::base_url::BaseUrl;
 use flowpulse_core::crypto::SecretBinding;
 use flowpulse_n8n::{ClientSettings, N8nClient, Transport};
-use crate::runtime::{self, Deadline};
-use crate::store::{Store, WorkflowRef};
 pub(crate) use progress::Progress;
 
 /// The cron expression (see `wrangler.toml`) whose runs also do `cleanup_workflows`; every
@@ -255,8 +255,9 @@ impl<'a> Ctx<'a> {
     /// The key is bound to the provider row and the origin it was entered for: a row whose
     /// URL was moved to another host without a new key yields no key to send there.
     fn client(&self, provider: &Provider) -> Result<N8nClient, String> {
-        let base_url = BaseUrl::parse(&provider.base_url)
-            .map_err(|problem| format!("the instance URL cannot be used: {problem} Edit the instance."))?;
+        let base_url = BaseUrl::parse(&provider.base_url).map_err(|problem| {
+            format!("the instance URL cannot be used: {problem} Edit the instance.")
+        })?;
         let binding = SecretBinding::provider_api_key(provider.id, &base_url.origin());
         let api_key = self
             .config

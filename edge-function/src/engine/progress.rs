@@ -11,9 +11,9 @@ use flowpulse_core::rows::SyncStatus;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use flowpulse_n8n::N8nError;
 use crate::runtime;
 use crate::store::StoreError;
+use flowpulse_n8n::N8nError;
 
 /// Most distinct error messages kept per provider (a hundred failed probes say one thing).
 const MAX_ERRORS: usize = 5;

@@ -15,9 +15,9 @@ use futures::future::join;
 use serde_json::json;
 
 use super::{Ctx, Progress};
-use flowpulse_n8n::N8nClient;
 use crate::runtime;
 use crate::store::WorkflowRef;
+use flowpulse_n8n::N8nClient;
 
 /// Upserts every workflow n8n lists. True if the listing completed and every write succeeded.
 pub(super) async fn sync_all(

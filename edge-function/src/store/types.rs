@@ -41,7 +41,10 @@ impl StoreError {
     /// What kind of failure PostgREST reported ([`ErrorKind::Other`] for no reply at all).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Api { status, code, .. } => classify(*status, Some(code).filter(|c| !c.is_empty()).map(String::as_str)),
+            Self::Api { status, code, .. } => classify(
+                *status,
+                Some(code).filter(|c| !c.is_empty()).map(String::as_str),
+            ),
             _ => ErrorKind::Other,
         }
     }

@@ -112,7 +112,12 @@ async fn every_request_carries_the_api_key_and_the_filters() {
     client(&server).list_executions(&query).await.unwrap();
     let request = &requests(&server).await[0];
     assert_eq!(
-        request.headers.get("x-n8n-api-key").unwrap().to_str().unwrap(),
+        request
+            .headers
+            .get("x-n8n-api-key")
+            .unwrap()
+            .to_str()
+            .unwrap(),
         KEY
     );
 }
@@ -135,7 +140,11 @@ async fn a_429_waits_at_least_its_retry_after() {
         .await
         .expect("succeeds after waiting");
     assert_eq!(requests(&server).await.len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -146,8 +155,15 @@ async fn a_401_is_unauthorized_at_once_and_says_to_check_the_key() {
         .mount(&server)
         .await;
     let error = client(&server).list_workflows(None).await.unwrap_err();
-    assert!(matches!(error, N8nError::Unauthorized { status: 401, .. }), "{error:?}");
-    assert_eq!(requests(&server).await.len(), 1, "a bad key is never retried");
+    assert!(
+        matches!(error, N8nError::Unauthorized { status: 401, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "a bad key is never retried"
+    );
     let message = error.to_string();
     assert!(message.contains(&server.uri()), "{message}");
     assert!(message.contains("API key"), "{message}");
@@ -174,7 +190,9 @@ async fn a_404_is_not_found_and_not_retried() {
 async fn a_reply_that_is_not_the_expected_json_is_malformed_and_not_reflected() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v1/workflows"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>Welcome to Evil Corp</html>"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("<html>Welcome to Evil Corp</html>"),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -189,7 +207,11 @@ async fn a_reply_that_is_not_the_expected_json_is_malformed_and_not_reflected() 
     // Valid JSON of the wrong shape (no `data`) must not pass for an empty listing.
     let error = client.list_workflows(None).await.unwrap_err();
     assert!(matches!(error, N8nError::Malformed { .. }), "{error:?}");
-    assert_eq!(requests(&server).await.len(), 2, "malformed replies are not retried");
+    assert_eq!(
+        requests(&server).await.len(),
+        2,
+        "malformed replies are not retried"
+    );
 }
 
 #[tokio::test]
@@ -198,7 +220,9 @@ async fn a_refused_request_keeps_n8ns_message_out_of_the_display() {
     Mock::given(method("POST"))
         .and(path("/api/v1/workflows"))
         .respond_with(
-            ResponseTemplate::new(400).set_body_json(json!({"message": "request/body must NOT have additional properties"})),
+            ResponseTemplate::new(400).set_body_json(
+                json!({"message": "request/body must NOT have additional properties"}),
+            ),
         )
         .mount(&server)
         .await;
@@ -208,10 +232,19 @@ async fn a_refused_request_keeps_n8ns_message_out_of_the_display() {
         connections: json!({}),
         settings: json!({}),
     };
-    let error = client(&server).create_workflow(&definition).await.unwrap_err();
-    assert!(matches!(error, N8nError::Rejected { status: 400, .. }), "{error:?}");
+    let error = client(&server)
+        .create_workflow(&definition)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, N8nError::Rejected { status: 400, .. }),
+        "{error:?}"
+    );
     assert!(!error.to_string().contains("additional"), "{error}");
-    assert!(error.server_message().unwrap().contains("additional properties"));
+    assert!(error
+        .server_message()
+        .unwrap()
+        .contains("additional properties"));
 }
 
 #[tokio::test]
@@ -225,8 +258,15 @@ async fn a_post_is_not_repeated_after_a_server_error() {
         .retry_execution(ExecutionId(5), true)
         .await
         .unwrap_err();
-    assert!(matches!(error, N8nError::Server { status: 502, .. }), "{error:?}");
-    assert_eq!(requests(&server).await.len(), 1, "it could have created twice");
+    assert!(
+        matches!(error, N8nError::Server { status: 502, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "it could have created twice"
+    );
     let body: serde_json::Value = requests(&server).await[0].body_json().unwrap();
     assert_eq!(body, json!({"loadWorkflow": true}));
 }
@@ -261,7 +301,10 @@ async fn retries_stop_when_the_budget_cannot_cover_the_wait() {
     let client = client(&server).with_deadline(Deadline::after(Duration::from_secs(1)));
     let started = Instant::now();
     let error = client.list_workflows(None).await.unwrap_err();
-    assert!(matches!(error, N8nError::Server { status: 503, .. }), "{error:?}");
+    assert!(
+        matches!(error, N8nError::Server { status: 503, .. }),
+        "{error:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(requests(&server).await.len(), 1);
 }
@@ -276,7 +319,13 @@ async fn a_closed_port_is_unreachable_and_names_the_instance() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, N8nError::Unreachable { detail: ConnectFailureKind::Refused, .. }),
+        matches!(
+            error,
+            N8nError::Unreachable {
+                detail: ConnectFailureKind::Refused,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains(&url), "{error}");
@@ -346,8 +395,14 @@ async fn a_redirect_is_never_followed_and_the_key_never_reaches_its_target() {
         .mount(&server)
         .await;
     let error = client(&server).list_workflows(None).await.unwrap_err();
-    assert!(matches!(error, N8nError::Redirected { status: 307, .. }), "{error:?}");
-    assert!(requests(&elsewhere).await.is_empty(), "the redirect target was contacted");
+    assert!(
+        matches!(error, N8nError::Redirected { status: 307, .. }),
+        "{error:?}"
+    );
+    assert!(
+        requests(&elsewhere).await.is_empty(),
+        "the redirect target was contacted"
+    );
 }
 
 #[tokio::test]
@@ -360,7 +415,13 @@ async fn a_reply_over_the_cap_is_refused_naming_the_instance() {
         .await;
     let error = client(&server).list_workflows(None).await.unwrap_err();
     assert!(
-        matches!(error, N8nError::TooLarge { limit_bytes: 65536, .. }),
+        matches!(
+            error,
+            N8nError::TooLarge {
+                limit_bytes: 65536,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains(&server.uri()), "{error}");
@@ -379,17 +440,32 @@ async fn a_destination_the_policy_refuses_is_never_contacted() {
     assert!(
         matches!(
             &error,
-            N8nError::Refused { reason: Refusal::Address { class: AddressClass::Loopback, .. }, .. }
+            N8nError::Refused {
+                reason: Refusal::Address {
+                    class: AddressClass::Loopback,
+                    ..
+                },
+                ..
+            }
         ),
         "{error:?}"
     );
     let denied = client_with(&server.uri(), loopback().denying_ports([port]), settings());
     let error = denied.list_workflows(None).await.unwrap_err();
     assert!(
-        matches!(&error, N8nError::Refused { reason: Refusal::Port { .. }, .. }),
+        matches!(
+            &error,
+            N8nError::Refused {
+                reason: Refusal::Port { .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
-    assert!(requests(&server).await.is_empty(), "a refused destination was contacted");
+    assert!(
+        requests(&server).await.is_empty(),
+        "a refused destination was contacted"
+    );
 }
 
 /// Plays DNS: every name resolves to the given addresses.
@@ -447,7 +523,13 @@ async fn a_name_is_judged_by_the_addresses_it_resolves_to_and_only_those_are_dia
     assert!(
         matches!(
             &error,
-            N8nError::Refused { reason: Refusal::Address { class: AddressClass::Unspecified, .. }, .. }
+            N8nError::Refused {
+                reason: Refusal::Address {
+                    class: AddressClass::Unspecified,
+                    ..
+                },
+                ..
+            }
         ),
         "{error:?}"
     );

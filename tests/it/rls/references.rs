@@ -126,7 +126,11 @@ async fn no_foreign_key_lets_a_user_point_her_rows_at_another_users_rows() {
     let cases = cases(&f).await;
     for case in &cases {
         let reply = f.rest.insert(case.table, &a, case.insert.clone()).await;
-        assert!(refused(&reply), "{}: insert pointing at B: {reply:?}", case.key);
+        assert!(
+            refused(&reply),
+            "{}: insert pointing at B: {reply:?}",
+            case.key
+        );
         // The bookkeeping table has no owner and no rows of A's to update.
         let own = match case.table {
             "n8n_workflow_deployments" => Vec::new(),
@@ -135,9 +139,17 @@ async fn no_foreign_key_lets_a_user_point_her_rows_at_another_users_rows() {
         if let Some(id) = own.first() {
             let reply = f
                 .rest
-                .update(&format!("{}?id=eq.{id}", case.table), &a, case.update.clone())
+                .update(
+                    &format!("{}?id=eq.{id}", case.table),
+                    &a,
+                    case.update.clone(),
+                )
                 .await;
-            assert!(refused(&reply), "{}: update pointing at B: {reply:?}", case.key);
+            assert!(
+                refused(&reply),
+                "{}: update pointing at B: {reply:?}",
+                case.key
+            );
         }
     }
     assert_eq!(a_rows_pointing_at_b(&f).await, 0);
@@ -157,7 +169,11 @@ async fn no_foreign_key_lets_a_user_point_her_rows_at_another_users_rows() {
         .await
         .expect("catalogue")
         .iter()
-        .map(|row| row.get::<_, String>(0).trim_start_matches("public.").to_string())
+        .map(|row| {
+            row.get::<_, String>(0)
+                .trim_start_matches("public.")
+                .to_string()
+        })
         .collect();
     let mut covered: Vec<String> = cases.iter().map(|c| c.key.to_string()).collect();
     covered.sort();
@@ -204,7 +220,10 @@ async fn an_execution_pointing_at_another_users_workflow_never_reaches_their_cou
             "",
         )
         .await;
-    assert!(reply.status.is_success(), "A may ingest on her own provider: {reply:?}");
+    assert!(
+        reply.status.is_success(),
+        "A may ingest on her own provider: {reply:?}"
+    );
     // The service role (cron) recounts B's workflow: nothing of A's is in it.
     f.stack
         .db
@@ -226,5 +245,8 @@ async fn an_execution_pointing_at_another_users_workflow_never_reaches_their_cou
         .await
         .unwrap()
         .get(0);
-    assert_eq!(linked, 0, "A's execution is linked to no one else's workflow");
+    assert_eq!(
+        linked, 0,
+        "A's execution is linked to no one else's workflow"
+    );
 }

@@ -122,20 +122,38 @@ async fn editing_the_url_in_the_app_without_the_key_is_refused_and_b_never_hears
     let id = s.provider.to_string();
     let (status, body) = save(&s.site, &s.cookie, &id, "Production", &s.b.url, "").await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("enter the instance's API key again"), "{body}");
+    assert!(
+        body.contains("enter the instance's API key again"),
+        "{body}"
+    );
     assert_eq!(s.row().await, before, "nothing was saved");
     // The next sync still goes to A only.
     let reply = s.sync().await;
     assert_eq!(reply["results"][0]["status"], "success", "{reply}");
-    assert!(s.b.requests().is_empty(), "B was contacted: {:?}", s.b.requests());
+    assert!(
+        s.b.requests().is_empty(),
+        "B was contacted: {:?}",
+        s.b.requests()
+    );
 
     // A path change on the same origin keeps the key; entering B's own key moves the instance.
     let moved_path = format!("{}/n8n", s.a.url);
     let (status, body) = save(&s.site, &s.cookie, &id, "Production", &moved_path, "").await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = save(&s.site, &s.cookie, &id, "Production", &s.b.url, &s.b.api_key).await;
+    let (status, body) = save(
+        &s.site,
+        &s.cookie,
+        &id,
+        "Production",
+        &s.b.url,
+        &s.b.api_key,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    assert!(!s.b.requests().is_empty(), "the test of the new key reached B");
+    assert!(
+        !s.b.requests().is_empty(),
+        "the test of the new key reached B"
+    );
 }
 
 #[tokio::test]
@@ -143,14 +161,23 @@ async fn patching_the_url_at_postgrest_and_syncing_never_sends_the_key_to_the_ne
     let s = setup().await;
     let (rest, owner) = s.rest();
     let path = format!("providers?id=eq.{}", s.provider);
-    let reply = rest.update(&path, &owner, json!({"base_url": s.b.url})).await;
+    let reply = rest
+        .update(&path, &owner, json!({"base_url": s.b.url}))
+        .await;
     assert_eq!(reply.code(), Some("23514"), "{reply:?}");
     assert!(
-        reply.body["message"].as_str().unwrap_or_default().contains("needs its API key again"),
+        reply.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("needs its API key again"),
         "{reply:?}"
     );
     s.sync().await;
-    assert!(s.b.requests().is_empty(), "B was contacted: {:?}", s.b.requests());
+    assert!(
+        s.b.requests().is_empty(),
+        "B was contacted: {:?}",
+        s.b.requests()
+    );
 }
 
 #[tokio::test]
@@ -170,8 +197,15 @@ async fn with_the_database_rule_bypassed_the_bound_key_still_does_not_decrypt_fo
         .unwrap();
     let reply = s.sync().await;
     let error = reply["results"][0]["error"].as_str().unwrap_or_default();
-    assert!(error.contains("cannot be decrypted for this instance URL"), "{reply}");
-    assert!(s.b.requests().is_empty(), "B was contacted: {:?}", s.b.requests());
+    assert!(
+        error.contains("cannot be decrypted for this instance URL"),
+        "{reply}"
+    );
+    assert!(
+        s.b.requests().is_empty(),
+        "B was contacted: {:?}",
+        s.b.requests()
+    );
 }
 
 #[tokio::test]
@@ -192,7 +226,10 @@ async fn a_ciphertext_copied_into_another_row_does_not_decrypt_there() {
             json!({"api_key_ciphertext": key_of_a}),
         )
         .await;
-    assert!(reply.status.is_success(), "a well-formed ciphertext is accepted: {reply:?}");
+    assert!(
+        reply.status.is_success(),
+        "a well-formed ciphertext is accepted: {reply:?}"
+    );
     let reply = s.sync().await;
     let other = reply["results"]
         .as_array()
@@ -202,10 +239,17 @@ async fn a_ciphertext_copied_into_another_row_does_not_decrypt_there() {
         .cloned()
         .unwrap();
     assert!(
-        other["error"].as_str().unwrap_or_default().contains("cannot be decrypted"),
+        other["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot be decrypted"),
         "{reply}"
     );
-    assert!(s.b.requests().is_empty(), "B was contacted: {:?}", s.b.requests());
+    assert!(
+        s.b.requests().is_empty(),
+        "B was contacted: {:?}",
+        s.b.requests()
+    );
 }
 
 /// A value in the format written before keys were bound: `v1:` + AES-GCM without associated
@@ -226,7 +270,8 @@ fn legacy_ciphertext(stack_key_base64: &str, api_key: &str) -> String {
 }
 
 #[tokio::test]
-async fn keys_stored_before_binding_still_work_are_bound_on_the_next_save_and_cannot_be_written_again() {
+async fn keys_stored_before_binding_still_work_are_bound_on_the_next_save_and_cannot_be_written_again(
+) {
     let s = setup().await;
     let legacy = legacy_ciphertext(&s.site.stack.encryption_key, &s.a.api_key);
     // Stored by an older version (the rule for new writes did not exist then).
@@ -250,7 +295,10 @@ async fn keys_stored_before_binding_still_work_are_bound_on_the_next_save_and_ca
     assert_eq!(status, 200, "{body}");
     let (_, stored) = s.row().await;
     assert!(stored.starts_with("f2."), "{stored}");
-    assert!(body.contains(&s.a.api_key[s.a.api_key.len() - 4..]), "the hint still reads: {body}");
+    assert!(
+        body.contains(&s.a.api_key[s.a.api_key.len() - 4..]),
+        "the hint still reads: {body}"
+    );
 
     // Nobody can write the unbound format any more.
     let (rest, owner) = s.rest();

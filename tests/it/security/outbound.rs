@@ -27,14 +27,32 @@ async fn the_app_refuses_to_save_urls_that_point_where_n8n_cannot_be() {
     let cron = s.worker.cron_port;
     let hostile = [
         // The attack that looped: the cron hook, its query swallowing `/api/v1/...`.
-        (format!("http://127.0.0.1:{cron}/__scheduled?cron=17+3+*+*+*#"), "?…"),
-        (format!("http://127.0.0.1:{cron}"), "reserved for this server"),
-        (format!("http://localhost:{}", s.worker.port), "reserved for this server"),
+        (
+            format!("http://127.0.0.1:{cron}/__scheduled?cron=17+3+*+*+*#"),
+            "?…",
+        ),
+        (
+            format!("http://127.0.0.1:{cron}"),
+            "reserved for this server",
+        ),
+        (
+            format!("http://localhost:{}", s.worker.port),
+            "reserved for this server",
+        ),
         ("http://169.254.169.254".to_string(), "cloud metadata"),
-        ("http://[::ffff:169.254.169.254]".to_string(), "cloud metadata"),
-        ("http://metadata.google.internal".to_string(), "cloud metadata"),
+        (
+            "http://[::ffff:169.254.169.254]".to_string(),
+            "cloud metadata",
+        ),
+        (
+            "http://metadata.google.internal".to_string(),
+            "cloud metadata",
+        ),
         ("http://0.0.0.0:5678".to_string(), "unspecified"),
-        ("https://ada:pw@n8n.example.com".to_string(), "user name and password"),
+        (
+            "https://ada:pw@n8n.example.com".to_string(),
+            "user name and password",
+        ),
         ("file:///etc/passwd".to_string(), "http://"),
     ];
     for (base_url, why) in &hostile {
@@ -169,7 +187,11 @@ async fn without_the_operators_allowance_a_loopback_instance_is_never_contacted(
         reply.to_string().contains("loopback address"),
         "the refusal says why: {reply}"
     );
-    assert!(fake.requests().is_empty(), "contacted: {:?}", fake.requests());
+    assert!(
+        fake.requests().is_empty(),
+        "contacted: {:?}",
+        fake.requests()
+    );
 }
 
 #[tokio::test]
@@ -189,7 +211,11 @@ async fn a_redirect_is_not_followed_with_the_key() {
         .await;
     let reply = e.sync().await;
     assert!(reply.to_string().contains("redirect"), "{reply}");
-    assert!(target.requests().is_empty(), "followed: {:?}", target.requests());
+    assert!(
+        target.requests().is_empty(),
+        "followed: {:?}",
+        target.requests()
+    );
 }
 
 #[tokio::test]
@@ -284,5 +310,9 @@ async fn the_flowpulse_tool_does_not_follow_a_redirect_with_the_key() {
     .await
     .expect_err("a redirect is an error");
     assert!(error.to_string().contains("redirect"), "{error}");
-    assert!(target.requests().is_empty(), "followed: {:?}", target.requests());
+    assert!(
+        target.requests().is_empty(),
+        "followed: {:?}",
+        target.requests()
+    );
 }
