@@ -1,7 +1,7 @@
 //! The HTML shell, the top bar and the router. All of it renders on the server; the islands
 //! inside (sign-out, the live bridge, each page's forms) are what the browser hydrates.
 
-use crate::api::auth::{current_user, SignOut};
+use crate::api::auth::{current_user, SignOut, SignOutEverywhere};
 use crate::live::LiveBridge;
 use crate::pages::{
     dashboard::DashboardPage,
@@ -112,18 +112,27 @@ fn SignedInNav(email: String) -> impl IntoView {
     }
 }
 
-/// "Sign out": ends the session, then loads the sign-in page.
+/// "Sign out" ends this browser's session, "Sign out everywhere" every session of the user
+/// (other browsers, a copied cookie); either then loads the sign-in page.
 #[island]
 fn SignOutButton() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
     Effect::new(move |_| {
-        if let Some(Ok(path)) = sign_out.value().get() {
+        let done = sign_out.value().get().or_else(|| everywhere.value().get());
+        if let Some(Ok(path)) = done {
             load_page(&path);
         }
     });
     view! {
         <ActionForm action=sign_out>
             <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
+        </ActionForm>
+        <ActionForm action=everywhere>
+            <button type="submit" class="link-button" data-testid="sign-out-everywhere"
+                title="Also ends your sessions in other browsers and devices">
+                "Sign out everywhere"
+            </button>
         </ActionForm>
     }
 }

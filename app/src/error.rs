@@ -27,8 +27,8 @@ pub enum AppError {
     /// The change conflicts with existing data, e.g. a duplicate name or email.
     #[error("{0}")]
     Conflict(String),
-    /// Too many failed sign-ins: the client must wait before trying again.
-    #[error("Too many failed attempts. Wait {0} seconds, then try again.")]
+    /// Too many sign-in failures or sign-ups from this client: it must wait before trying again.
+    #[error("Too many attempts. Wait {0} seconds, then try again.")]
     TooManyAttempts(u64),
     /// A service the app depends on (sync function, database API) failed; the text is safe.
     #[error("{0}")]

@@ -9,7 +9,7 @@ use axum::Router;
 use flowpulse_app::app::{shell, App};
 use flowpulse_app::server::config::AppConfig;
 use flowpulse_app::server::state::ServerState;
-use flowpulse_app::server::{events, middleware, realtime};
+use flowpulse_app::server::{events, middleware, realtime, security};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
@@ -64,7 +64,10 @@ async fn serve() -> anyhow::Result<()> {
     let routes = generate_route_list(App);
     let context = {
         let server = server.clone();
-        move || provide_context(server.clone())
+        move || {
+            provide_context(server.clone());
+            security::headers::provide_request_nonce();
+        }
     };
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -83,11 +86,11 @@ async fn serve() -> anyhow::Result<()> {
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
             middleware::sessions,
-        ))
-        .with_state(state);
+        ));
+    let app = security::protect(app, &server).with_state(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("listening on http://{addr}");
-    // Connect info gives server functions the client address the sign-in throttle keys on.
+    // Connect info gives server functions the client address the sign-in/up throttles key on.
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -44,22 +44,6 @@ pub fn instance_name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The n8n base URL normalized (trimmed, no trailing slash), or why it cannot be used.
-pub fn normalize_base_url(url: &str) -> Result<String, &'static str> {
-    let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("The URL must start with http:// or https://, e.g. https://n8n.example.com.")?;
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
-        return Err("Enter the address of your n8n instance, e.g. https://n8n.example.com.");
-    }
-    if rest.contains("/api/v1") {
-        return Err("Enter the instance's base URL without /api/v1: FlowPulse adds it.");
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,24 +66,6 @@ mod tests {
         assert!(email_problem("@example.com").is_some());
         assert!(email_problem("ada@localhost").is_some());
         assert!(email_problem("a da@example.com").is_some());
-    }
-
-    #[test]
-    fn base_urls_lose_trailing_slashes_and_must_be_http() {
-        assert_eq!(
-            normalize_base_url(" https://n8n.example.com/ "),
-            Ok("https://n8n.example.com".into())
-        );
-        assert_eq!(
-            normalize_base_url("http://127.0.0.1:5678"),
-            Ok("http://127.0.0.1:5678".into())
-        );
-        assert!(normalize_base_url("n8n.example.com").is_err());
-        assert!(normalize_base_url("ftp://n8n.example.com").is_err());
-        assert!(normalize_base_url("https://").is_err());
-        assert!(normalize_base_url("https://n8n.example.com/api/v1")
-            .unwrap_err()
-            .contains("without /api/v1"));
     }
 
     #[test]

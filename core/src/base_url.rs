@@ -73,10 +73,8 @@ impl BaseUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(BaseUrlError::UserInfo);
         }
-        match url.host() {
-            None => return Err(BaseUrlError::NoHost),
-            Some(Host::Domain(domain)) if domain.is_empty() => return Err(BaseUrlError::NoHost),
-            Some(_) => {}
+        if matches!(url.host(), None | Some(Host::Domain(""))) {
+            return Err(BaseUrlError::NoHost);
         }
         let path = url.path().trim_end_matches('/');
         let path = path.strip_suffix("/api/v1").unwrap_or(path);

@@ -14,20 +14,41 @@ pub struct TestApp {
 impl TestStack {
     /// Starts the built app against this stack's PostgREST and database and `worker`.
     pub async fn spawn_app(&self, worker: &TestWorker) -> TestApp {
+        self.spawn_app_with(worker, &[]).await
+    }
+
+    /// Like [`spawn_app`](Self::spawn_app), with extra or overriding environment variables.
+    pub async fn spawn_app_with(
+        &self,
+        worker: &TestWorker,
+        extra: &[(&'static str, String)],
+    ) -> TestApp {
         let build = xtask::app::AppBuild {
             server_binary: built_artifact(xtask::test_cmd::ENV_APP_BIN),
             site_root: built_artifact(xtask::test_cmd::ENV_SITE_ROOT),
         };
         let port = process::free_port().unwrap();
         let functions_url = worker.url.trim_end_matches("/workflow-sync").to_string();
-        let env = vec![
+        let mut env = vec![
             ("FLOWPULSE_POSTGREST_URL", self.postgrest_url.clone()),
             ("FLOWPULSE_ANON_KEY", self.anon_key.clone()),
             ("FLOWPULSE_JWT_SECRET", JWT_SECRET.to_string()),
             ("FLOWPULSE_ENCRYPTION_KEY", self.encryption_key.clone()),
             ("FLOWPULSE_FUNCTIONS_URL", functions_url),
             ("FLOWPULSE_DATABASE_URL", self.database_url()),
+            // Plain HTTP on 127.0.0.1, like `cargo xtask dev`.
+            ("FLOWPULSE_COOKIE_SECURE", "false".to_string()),
+            // Like `cargo xtask dev`: n8n fakes run on loopback; the stack's own ports never.
+            ("FLOWPULSE_OUTBOUND_ALLOW", "loopback".to_string()),
+            (
+                "FLOWPULSE_OUTBOUND_DENY_PORTS",
+                self.own_ports(&[port, worker.port, worker.cron_port]),
+            ),
         ];
+        for (name, value) in extra {
+            env.retain(|(n, _)| n != name);
+            env.push((name, value.clone()));
+        }
         let server = xtask::app::start(
             &build,
             port,

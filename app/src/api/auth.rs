@@ -1,4 +1,4 @@
-//! Sign-up, sign-in, sign-out and "who am I".
+//! Sign-up, sign-in, sign-out (here or everywhere) and "who am I".
 //!
 //! Each returns where the browser should go next; the page then loads it in full, so the
 //! server renders it with the new session (and the no-JS form post is redirected by the
@@ -14,12 +14,12 @@ use crate::server::{
     errors::{internal, with_status},
     middleware::safe_next,
     request,
-    session::{self, Claims},
 };
 #[cfg(feature = "ssr")]
 use crate::validation::{email_problem, normalize_email, password_problem};
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in. Sign-ups from one client beyond a few are slowed down
+/// exponentially, whatever their outcome.
 #[server]
 pub async fn sign_up(
     email: String,
@@ -41,6 +41,12 @@ pub async fn sign_up(
                 ));
             }
             let state = request::state()?;
+            let client = request::client_ip();
+            let now = std::time::Instant::now();
+            if let Err(wait) = state.sign_up_throttle.check(&client, now) {
+                return Err(too_many(wait));
+            }
+            state.sign_up_throttle.record(&client, now);
             let user =
                 state
                     .auth
@@ -52,7 +58,7 @@ pub async fn sign_up(
                         ),
                         other => internal("sign-up", other),
                     })?;
-            start_session(&state, user.id, &user.email)?;
+            start_session(&state, user.id, &user.email).await?;
             Ok("/".to_string())
         }
         .await,
@@ -72,60 +78,89 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<St
             let state = request::state()?;
             let client = request::client_ip();
             let now = std::time::Instant::now();
-            if let Err(wait) = state.throttle.check(&email, client, now) {
-                return Err(AppError::TooManyAttempts(wait.as_secs_f64().ceil() as u64));
+            let key = (email.clone(), client);
+            if let Err(wait) = state.throttle.check(&key, now) {
+                return Err(too_many(wait));
             }
             let user = match state.auth.sign_in(&email, &password).await {
                 Ok(user) => user,
                 Err(AuthError::WrongCredentials) => {
-                    state.throttle.record_failure(&email, client, now);
+                    state.throttle.record(&key, now);
                     return Err(AppError::WrongCredentials);
                 }
                 Err(other) => return Err(internal("sign-in", other)),
             };
-            state.throttle.record_success(&email, client);
-            start_session(&state, user.id, &user.email)?;
+            state.throttle.clear(&key);
+            start_session(&state, user.id, &user.email).await?;
             Ok(safe_next(&next).to_string())
         }
         .await,
     )
 }
 
-/// Ends the session: the cookie is removed.
+/// Ends this browser's session: its row is revoked (a copied cookie dies with it) and the
+/// cookie is removed.
 #[server]
 pub async fn sign_out() -> Result<String, AppError> {
     with_status(
-        request::set_cookie(&session::clearing_cookie(request::is_https()))
-            .map(|()| "/sign-in".to_string()),
+        async {
+            let state = request::state()?;
+            if let Some(session) = request::session() {
+                state
+                    .sessions
+                    .end(&session)
+                    .await
+                    .map_err(|error| internal("sign-out", error))?;
+            }
+            request::set_cookie(&state.sessions.cookie().clear())?;
+            Ok("/sign-in".to_string())
+        }
+        .await,
+    )
+}
+
+/// Ends every session of the signed-in user, in every browser; open live streams close.
+#[server]
+pub async fn sign_out_everywhere() -> Result<String, AppError> {
+    with_status(
+        async {
+            let (state, session) = request::signed_in()?;
+            state
+                .sessions
+                .end_everywhere(session.user_id())
+                .await
+                .map_err(|error| internal("sign-out everywhere", error))?;
+            request::set_cookie(&state.sessions.cookie().clear())?;
+            Ok("/sign-in".to_string())
+        }
+        .await,
     )
 }
 
 /// The signed-in user, if any.
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
-    with_status(
-        async {
-            let state = request::state()?;
-            Ok(
-                request::optional_session(&state)?.map(|session| SignedInUser {
-                    email: session.claims.email,
-                }),
-            )
-        }
-        .await,
-    )
+    with_status(Ok(request::session().map(|session| SignedInUser {
+        email: session.claims.email,
+    })))
 }
 
 #[cfg(feature = "ssr")]
-fn start_session(
+async fn start_session(
     state: &crate::server::state::ServerState,
     user_id: uuid::Uuid,
     email: &str,
 ) -> Result<(), AppError> {
-    let claims = Claims::for_user(user_id, email, request::now_unix());
-    let token = state
+    let cookie = state
         .sessions
-        .mint(&claims)
-        .map_err(|error| internal("mint session token", error))?;
-    request::set_cookie(&session::session_cookie(&token, request::is_https()))
+        .start(user_id, email, request::now_unix())
+        .await
+        .map_err(|error| internal("start a session", error))?;
+    request::set_cookie(&cookie)
+}
+
+/// The refusal of a throttled attempt, in whole seconds to wait.
+#[cfg(feature = "ssr")]
+fn too_many(wait: std::time::Duration) -> AppError {
+    AppError::TooManyAttempts(wait.as_secs_f64().ceil() as u64)
 }

@@ -1,7 +1,9 @@
 //! n8n instances ("providers"): list, add/edit, delete, test the connection.
 //!
-//! API keys are encrypted (`core::crypto`, key version 1) before they are stored and never
-//! sent back: the browser only ever sees their last four characters.
+//! API keys are encrypted (`core::crypto`) bound to their row and to the origin of the URL they
+//! were entered for, and never sent back: the browser only ever sees their last four
+//! characters. Moving an instance to another scheme, host or port needs the key again (the
+//! database refuses it too), so a key is never sent where its owner did not enter it.
 
 use crate::error::AppError;
 use crate::model::{ProviderList, ProviderView};
@@ -13,7 +15,11 @@ use crate::server::{
     errors::with_status, n8n_check, postgrest::Db, request, session::Session, state::ServerState,
 };
 #[cfg(feature = "ssr")]
-use flowpulse_core::rows::Provider;
+use flowpulse_core::{
+    base_url::{redact_user_info, BaseUrl},
+    crypto::SecretBinding,
+    rows::{Provider, ProviderStatus},
+};
 
 /// The user's instances, by name.
 #[server]
@@ -37,8 +43,8 @@ pub async fn list_providers() -> Result<ProviderList, AppError> {
 }
 
 /// Adds an instance (`id` empty) or edits one; an empty `api_key` on edit keeps the stored
-/// key. The connection is tested right after saving, so the form shows at once whether it
-/// works.
+/// key — unless the URL now points at another scheme, host or port. The connection is tested
+/// right after saving, so the form shows at once whether it works.
 #[server]
 pub async fn save_provider(
     id: String,
@@ -48,23 +54,20 @@ pub async fn save_provider(
 ) -> Result<ProviderView, AppError> {
     with_status(
         async {
-            use crate::validation::{instance_name_problem, normalize_base_url};
+            use crate::validation::instance_name_problem;
             let (state, session) = request::signed_in()?;
             let name = name.trim().to_string();
             if let Some(problem) = instance_name_problem(&name) {
                 return Err(AppError::Invalid(problem.into()));
             }
             let base_url =
-                normalize_base_url(&base_url).map_err(|problem| AppError::Invalid(problem.into()))?;
+                BaseUrl::parse(&base_url).map_err(|problem| AppError::Invalid(problem.to_string()))?;
+            state
+                .config
+                .outbound
+                .check_url(&base_url)
+                .map_err(|refusal| AppError::Invalid(format!("FlowPulse will not connect there: {refusal}.")))?;
             let api_key = api_key.trim();
-            let mut body = serde_json::json!({ "name": name, "base_url": base_url });
-            if !api_key.is_empty() {
-                let ciphertext = state.keyring.encrypt(api_key, &mut rand_core::OsRng);
-                body["api_key_ciphertext"] = ciphertext.into();
-                // A new key or URL makes the old verdict meaningless.
-                body["status"] = "unknown".into();
-                body["last_error"] = serde_json::Value::Null;
-            }
             let db = Db::new(&state, &session);
             let duplicate = || AppError::Conflict(format!("You already have an instance named \"{name}\"."));
             let saved: Vec<Provider> = if id.trim().is_empty() {
@@ -74,12 +77,16 @@ pub async fn save_provider(
                             .into(),
                     ));
                 }
+                let id = Uuid::new_v4();
+                let mut body = serde_json::json!({ "id": id, "name": name, "base_url": base_url });
+                body["api_key_ciphertext"] = seal(&state, id, &base_url, api_key).into();
                 db.insert("providers", &body, &[("select", "*".into())])
                     .await
                     .map_err(|error| if error.is_duplicate() { duplicate() } else { error.into() })?
             } else {
-                let id = parse_id(&id)?;
-                db.update("providers", &[("id", format!("eq.{id}"))], &body)
+                let existing = find(&db, parse_id(&id)?).await?;
+                let body = edit(&state, &existing, &name, &base_url, api_key)?;
+                db.update("providers", &[("id", format!("eq.{}", existing.id))], &body)
                     .await
                     .map_err(|error| if error.is_duplicate() { duplicate() } else { error.into() })?
             };
@@ -114,13 +121,7 @@ pub async fn test_provider(id: Uuid) -> Result<ProviderView, AppError> {
     with_status(
         async {
             let (state, session) = request::signed_in()?;
-            let rows: Vec<Provider> = Db::new(&state, &session)
-                .select(
-                    "providers",
-                    &[("select", "*".into()), ("id", format!("eq.{id}"))],
-                )
-                .await?;
-            let provider = rows.into_iter().next().ok_or_else(not_found)?;
+            let provider = find(&Db::new(&state, &session), id).await?;
             test_and_store(&state, &session, provider).await
         }
         .await,
@@ -139,17 +140,77 @@ fn parse_id(id: &str) -> Result<Uuid, AppError> {
         .map_err(|_| AppError::Invalid("That instance id is not valid.".into()))
 }
 
+/// One of the user's instances (RLS hides everyone else's).
+#[cfg(feature = "ssr")]
+async fn find(db: &Db<'_>, id: Uuid) -> Result<Provider, AppError> {
+    let rows: Vec<Provider> = db
+        .select(
+            "providers",
+            &[("select", "*".into()), ("id", format!("eq.{id}"))],
+        )
+        .await?;
+    rows.into_iter().next().ok_or_else(not_found)
+}
+
+/// `api_key` encrypted for provider `id` at `base_url`'s origin.
+#[cfg(feature = "ssr")]
+fn seal(state: &ServerState, id: Uuid, base_url: &BaseUrl, api_key: &str) -> String {
+    let binding = SecretBinding::provider_api_key(id, &base_url.origin());
+    state.keyring.encrypt(api_key, &binding, &mut rand_core::OsRng)
+}
+
+/// The stored key of `row`, if it can be read for the URL the row holds.
+#[cfg(feature = "ssr")]
+fn open_key(state: &ServerState, row: &Provider) -> Option<String> {
+    let base_url = BaseUrl::parse(&row.base_url).ok()?;
+    let binding = SecretBinding::provider_api_key(row.id, &base_url.origin());
+    state.keyring.decrypt(&row.api_key_ciphertext, &binding).ok()
+}
+
+/// The update for an edit of `existing`.
+#[cfg(feature = "ssr")]
+fn edit(
+    state: &ServerState,
+    existing: &Provider,
+    name: &str,
+    base_url: &BaseUrl,
+    api_key: &str,
+) -> Result<serde_json::Value, AppError> {
+    let mut body = serde_json::json!({ "name": name, "base_url": base_url });
+    let same_origin = BaseUrl::parse(&existing.base_url)
+        .is_ok_and(|old| old.origin() == base_url.origin());
+    let ciphertext = if !api_key.is_empty() {
+        Some(seal(state, existing.id, base_url, api_key))
+    } else if !same_origin {
+        return Err(AppError::Invalid(
+            "The new URL points at another scheme, host or port: enter the instance's API key \
+             again, so it is only ever sent where you entered it."
+                .into(),
+        ));
+    } else if state.keyring.needs_reencryption(&existing.api_key_ciphertext) {
+        // Written before keys were bound to their row (or under an older key): bind it now.
+        open_key(state, existing).map(|key| seal(state, existing.id, base_url, &key))
+    } else {
+        None
+    };
+    if let Some(ciphertext) = ciphertext {
+        body["api_key_ciphertext"] = ciphertext.into();
+        // A new key or URL makes the old verdict meaningless.
+        body["status"] = "unknown".into();
+        body["last_error"] = serde_json::Value::Null;
+    }
+    Ok(body)
+}
+
 #[cfg(feature = "ssr")]
 fn to_view(state: &ServerState, row: &Provider) -> ProviderView {
-    let key_hint = state
-        .keyring
-        .decrypt(&row.api_key_ciphertext)
+    let key_hint = open_key(state, row)
         .map(|key| flowpulse_core::crypto::last4(&key))
-        .unwrap_or_else(|_| "unreadable — enter the key again".into());
+        .unwrap_or_else(|| "unreadable — enter the key again".into());
     ProviderView {
         id: row.id,
         name: row.name.clone(),
-        base_url: row.base_url.clone(),
+        base_url: redact_user_info(&row.base_url),
         key_hint,
         status: row.status,
         last_checked_at: row.last_checked_at,
@@ -163,15 +224,16 @@ async fn test_and_store(
     session: &Session,
     provider: Provider,
 ) -> Result<ProviderView, AppError> {
-    let verdict = match state.keyring.decrypt(&provider.api_key_ciphertext) {
-        Ok(api_key) => {
-            let probe = n8n_check::probe(&state.n8n_http, &provider.base_url, &api_key).await;
-            n8n_check::classify(&probe, &provider.base_url)
-        }
-        Err(_) => n8n_check::Verdict {
-            status: flowpulse_core::rows::ProviderStatus::Error,
-            problem: Some("The stored API key cannot be read any more. Enter it again.".into()),
+    let verdict = match (BaseUrl::parse(&provider.base_url), open_key(state, &provider)) {
+        (Err(problem), _) => n8n_check::Verdict {
+            status: ProviderStatus::Error,
+            problem: Some(format!("The instance URL cannot be used: {problem} Edit the instance.")),
         },
+        (Ok(_), None) => n8n_check::Verdict {
+            status: ProviderStatus::Error,
+            problem: Some("The stored API key cannot be read for this URL. Enter it again.".into()),
+        },
+        (Ok(base_url), Some(api_key)) => n8n_check::test(&state.n8n, &base_url, &api_key).await,
     };
     let update = serde_json::json!({
         "status": verdict.status,

@@ -1,5 +1,6 @@
 //! The app server's configuration, read once at start-up from the environment.
 
+use super::security::settings::SecuritySettings;
 use anyhow::{Context, Result};
 
 /// Every setting of the app server. Secrets are never logged (see the manual `Debug`).
@@ -18,7 +19,15 @@ pub struct AppConfig {
     /// `FLOWPULSE_DATABASE_URL`: a direct Postgres URL (contains a password). Used ONLY by the
     /// built-in accounts (`auth.users`) and the realtime hub's `LISTEN`; every data read or
     /// write goes through PostgREST with the user's JWT so row-level security applies.
-    pub database_url: String,
+    /// Parsed at start-up, so a bad `sslmode`/`sslrootcert` stops the server with a message.
+    pub database_url: flowpulse_pg::DatabaseUrl,
+    /// Cookies, session lifetime, live connections per user, public origin (see
+    /// `security::settings`).
+    pub security: SecuritySettings,
+    /// `FLOWPULSE_OUTBOUND_ALLOW` (`loopback`, `private`, comma-separated; default none) and
+    /// `FLOWPULSE_OUTBOUND_DENY_PORTS`: which n8n addresses the connection test may reach.
+    /// Public addresses only by default.
+    pub outbound: flowpulse_core::outbound::OutboundPolicy,
 }
 
 impl AppConfig {
@@ -35,7 +44,17 @@ impl AppConfig {
             functions_url: var("FLOWPULSE_FUNCTIONS_URL")?
                 .trim_end_matches('/')
                 .to_string(),
-            database_url: var("FLOWPULSE_DATABASE_URL")?,
+            database_url: var("FLOWPULSE_DATABASE_URL")?
+                .parse()
+                .context("FLOWPULSE_DATABASE_URL")?,
+            security: SecuritySettings::from_env()?,
+            outbound: flowpulse_core::outbound::OutboundPolicy::parse(
+                std::env::var("FLOWPULSE_OUTBOUND_ALLOW").ok().as_deref(),
+                std::env::var("FLOWPULSE_OUTBOUND_DENY_PORTS")
+                    .ok()
+                    .as_deref(),
+            )
+            .context("FLOWPULSE_OUTBOUND_ALLOW / FLOWPULSE_OUTBOUND_DENY_PORTS")?,
         })
     }
 }
@@ -45,6 +64,8 @@ impl std::fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("postgrest_url", &self.postgrest_url)
             .field("functions_url", &self.functions_url)
+            .field("security", &self.security)
+            .field("outbound", &self.outbound)
             .finish_non_exhaustive()
     }
 }

@@ -1,12 +1,15 @@
-//! Session handling around every request: signed-out visitors of app pages go to the sign-in
-//! page, signed-in visitors of the sign-in/up pages go to the app, and a session with less
-//! than half its life left gets a fresh token.
+//! Session handling around every request — the one place a session cookie is verified: the
+//! token, and its session row (not revoked, not past its absolute end). A live session goes
+//! into the request extensions, where server functions (`request::signed_in`) and `/events`
+//! (the `Session` extractor) find it. Signed-out visitors of app pages go to the sign-in page,
+//! signed-in visitors of the sign-in/up pages go to the app, a session with less than half its
+//! token's life left gets a fresh token, and a cookie of an ended session is removed.
 
 use super::request::now_unix;
-use super::session::{self, Claims, COOKIE_NAME};
+use super::session::manager::Presented;
 use super::state::ServerState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -14,65 +17,72 @@ use axum::response::{IntoResponse, Redirect, Response};
 const APP_PAGES: &[&str] = &["/", "/providers", "/sync-logs", "/executions"];
 /// Pages only for signed-out visitors.
 const AUTH_PAGES: &[&str] = &["/sign-in", "/sign-up"];
+/// What a visitor sees when sessions cannot be checked.
+const SESSIONS_UNAVAILABLE: &str =
+    "FlowPulse cannot check your session right now. Please try again in a moment.";
 
 /// The axum middleware.
-pub async fn sessions(State(state): State<ServerState>, request: Request, next: Next) -> Response {
+pub async fn sessions(
+    State(state): State<ServerState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let now = now_unix();
-    let session = session::from_headers(&state.sessions, request.headers(), now);
-    let path = request.uri().path().to_string();
-    if request.method() == Method::GET {
-        if session.is_none() && APP_PAGES.contains(&path.as_str()) {
-            let target = match path.as_str() {
-                "/" => "/sign-in".to_string(),
-                other => format!("/sign-in?next={other}"),
-            };
-            return Redirect::to(&target).into_response();
+    let presented = match state.sessions.authenticate(request.headers(), now).await {
+        Ok(presented) => presented,
+        Err(error) => {
+            // Failing closed: a session that cannot be checked might be revoked.
+            tracing::error!(%error, "could not check a session");
+            return (StatusCode::SERVICE_UNAVAILABLE, SESSIONS_UNAVAILABLE).into_response();
         }
-        if session.is_some() && AUTH_PAGES.contains(&path.as_str()) {
-            let next = next_from_query(request.uri().query().unwrap_or(""));
-            return Redirect::to(next).into_response();
-        }
-    }
-    let secure = session::is_https(request.headers());
-    let mut response = next.run(request).await;
+    };
+    let session = match &presented {
+        Presented::Live(session) => Some(session),
+        Presented::NoCookie | Presented::Ended => None,
+    };
     if let Some(session) = session {
-        refresh_if_due(&state, &session.claims, now, secure, &mut response);
+        request.extensions_mut().insert(session.clone());
+    }
+    let path = request.uri().path().to_string();
+    let mut response = if request.method() == Method::GET
+        && session.is_none()
+        && APP_PAGES.contains(&path.as_str())
+    {
+        let target = match path.as_str() {
+            "/" => "/sign-in".to_string(),
+            other => format!("/sign-in?next={other}"),
+        };
+        Redirect::to(&target).into_response()
+    } else if request.method() == Method::GET
+        && session.is_some()
+        && AUTH_PAGES.contains(&path.as_str())
+    {
+        let next = next_from_query(request.uri().query().unwrap_or(""));
+        Redirect::to(next).into_response()
+    } else {
+        next.run(request).await
+    };
+    // Sign-in and sign-out set the cookie themselves; theirs wins.
+    let cookie = state.sessions.cookie();
+    if cookie.is_set_in(response.headers()) {
+        return response;
+    }
+    let set_cookie = match &presented {
+        Presented::Live(session) => match state.sessions.refresh(session, now).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                // The current token stays valid until its `exp`; the next request tries again.
+                tracing::warn!(%error, "could not refresh a session token");
+                None
+            }
+        },
+        Presented::Ended => Some(cookie.clear()),
+        Presented::NoCookie => None,
+    };
+    if let Some(value) = set_cookie.and_then(|value| HeaderValue::from_str(&value).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
-}
-
-/// Re-issues the session token, unless the response already sets the cookie (sign-out).
-fn refresh_if_due(
-    state: &ServerState,
-    claims: &Claims,
-    now: i64,
-    secure: bool,
-    response: &mut Response,
-) {
-    if !claims.needs_refresh(now) {
-        return;
-    }
-    let already_set = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|value| {
-            value
-                .as_bytes()
-                .starts_with(format!("{COOKIE_NAME}=").as_bytes())
-        });
-    if already_set {
-        return;
-    }
-    let fresh = Claims::for_user(claims.sub, &claims.email, now);
-    match state.sessions.mint(&fresh) {
-        Ok(token) => {
-            if let Ok(value) = HeaderValue::from_str(&session::session_cookie(&token, secure)) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-        }
-        Err(error) => tracing::error!(%error, "could not refresh a session token"),
-    }
 }
 
 /// The `next=` target of a sign-in URL when it is a page of this app, else `/`.

@@ -1,5 +1,5 @@
-//! Server-only code: configuration, sessions and accounts, the PostgREST and edge-function
-//! clients, the realtime hub and the HTTP plumbing around the Leptos routes.
+//! Server-only code: configuration, sessions and accounts, the security layers, the PostgREST
+//! and edge-function clients, the realtime hub and the HTTP plumbing around the Leptos routes.
 
 pub mod auth;
 pub mod config;
@@ -12,5 +12,6 @@ pub mod n8n_check;
 pub mod postgrest;
 pub mod realtime;
 pub mod request;
+pub mod security;
 pub mod session;
 pub mod state;

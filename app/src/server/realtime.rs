@@ -62,6 +62,14 @@ pub struct RealtimeHub {
     inner: Arc<HubInner>,
 }
 
+/// A user already holds the most live connections allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Too many live connections for this account ({limit} are open). Close some FlowPulse tabs or windows, then reload this page.")]
+pub struct TooManyStreams {
+    /// The limit per user.
+    pub limit: usize,
+}
+
 /// One browser's stream of events; unsubscribes when dropped (the SSE response ended).
 pub struct Subscription {
     /// Where this subscriber's events arrive.
@@ -92,17 +100,24 @@ impl RealtimeHub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Subscribes to `user_id`'s events. The caller must have verified the user's session.
-    pub fn subscribe(&self, user_id: Uuid) -> Subscription {
+    /// Subscribes to `user_id`'s events, unless the user already holds `limit` subscriptions
+    /// (each one is an open connection and a queue). The caller must have verified the user's
+    /// session.
+    pub fn subscribe(&self, user_id: Uuid, limit: usize) -> Result<Subscription, TooManyStreams> {
         let (sender, receiver) = mpsc::channel(QUEUE_PER_SUBSCRIPTION);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().entry(user_id).or_default().push((id, sender));
-        Subscription {
+        let mut subscribers = self.lock();
+        let list = subscribers.entry(user_id).or_default();
+        if list.len() >= limit {
+            return Err(TooManyStreams { limit });
+        }
+        list.push((id, sender));
+        Ok(Subscription {
             receiver,
             hub: self.clone(),
             user_id,
             id,
-        }
+        })
     }
 
     /// Delivers one notification payload to its owner's subscriptions only; returns how many
@@ -171,6 +186,10 @@ mod tests {
     const ALICE: Uuid = Uuid::from_u128(0xA);
     const BOB: Uuid = Uuid::from_u128(0xB);
 
+    fn subscribe(hub: &RealtimeHub, user_id: Uuid) -> Subscription {
+        hub.subscribe(user_id, 8).unwrap()
+    }
+
     fn payload(user_id: Uuid, table: &str) -> String {
         json!({"table": table, "op": "update", "id": Uuid::from_u128(7), "user_id": user_id})
             .to_string()
@@ -179,9 +198,9 @@ mod tests {
     #[test]
     fn an_event_reaches_only_its_owners_subscriptions() {
         let hub = RealtimeHub::default();
-        let mut alice_tab1 = hub.subscribe(ALICE);
-        let mut alice_tab2 = hub.subscribe(ALICE);
-        let mut bob = hub.subscribe(BOB);
+        let mut alice_tab1 = subscribe(&hub, ALICE);
+        let mut alice_tab2 = subscribe(&hub, ALICE);
+        let mut bob = subscribe(&hub, BOB);
 
         assert_eq!(hub.publish(&payload(ALICE, "mvp_workflows")), 2);
 
@@ -201,7 +220,7 @@ mod tests {
     #[test]
     fn the_event_the_browser_gets_carries_no_user_id() {
         let hub = RealtimeHub::default();
-        let mut bob = hub.subscribe(BOB);
+        let mut bob = subscribe(&hub, BOB);
         hub.publish(&payload(BOB, "providers"));
         let HubMessage::Change(event) = bob.receiver.try_recv().unwrap() else {
             panic!("expected a change");
@@ -213,7 +232,7 @@ mod tests {
     #[test]
     fn events_for_users_without_subscriptions_go_nowhere() {
         let hub = RealtimeHub::default();
-        let mut bob = hub.subscribe(BOB);
+        let mut bob = subscribe(&hub, BOB);
         assert_eq!(hub.publish(&payload(Uuid::from_u128(0xC), "sync_logs")), 0);
         assert!(bob.receiver.try_recv().is_err());
     }
@@ -221,7 +240,7 @@ mod tests {
     #[test]
     fn malformed_payloads_are_dropped() {
         let hub = RealtimeHub::default();
-        let mut alice = hub.subscribe(ALICE);
+        let mut alice = subscribe(&hub, ALICE);
         assert_eq!(hub.publish("not json"), 0);
         assert_eq!(
             hub.publish(r#"{"table":"providers","op":"insert","id":1}"#),
@@ -233,8 +252,8 @@ mod tests {
     #[test]
     fn dropping_a_subscription_unsubscribes_it() {
         let hub = RealtimeHub::default();
-        let alice = hub.subscribe(ALICE);
-        let _bob = hub.subscribe(BOB);
+        let alice = subscribe(&hub, ALICE);
+        let _bob = subscribe(&hub, BOB);
         assert_eq!(hub.subscription_count(), 2);
         drop(alice);
         assert_eq!(hub.subscription_count(), 1);
@@ -242,10 +261,27 @@ mod tests {
     }
 
     #[test]
+    fn a_user_at_the_limit_gets_no_further_subscription_until_one_ends() {
+        let hub = RealtimeHub::default();
+        let first = hub.subscribe(ALICE, 2).unwrap();
+        let _second = hub.subscribe(ALICE, 2).unwrap();
+        assert_eq!(
+            hub.subscribe(ALICE, 2).err(),
+            Some(TooManyStreams { limit: 2 })
+        );
+        assert!(
+            hub.subscribe(BOB, 2).is_ok(),
+            "other users are not affected"
+        );
+        drop(first);
+        assert!(hub.subscribe(ALICE, 2).is_ok());
+    }
+
+    #[test]
     fn a_resync_reaches_every_subscription() {
         let hub = RealtimeHub::default();
-        let mut alice = hub.subscribe(ALICE);
-        let mut bob = hub.subscribe(BOB);
+        let mut alice = subscribe(&hub, ALICE);
+        let mut bob = subscribe(&hub, BOB);
         hub.broadcast_resync();
         assert_eq!(alice.receiver.try_recv().unwrap(), HubMessage::Resync);
         assert_eq!(bob.receiver.try_recv().unwrap(), HubMessage::Resync);
@@ -254,8 +290,8 @@ mod tests {
     #[test]
     fn a_stalled_subscriber_does_not_block_others() {
         let hub = RealtimeHub::default();
-        let _stalled = hub.subscribe(ALICE);
-        let mut live = hub.subscribe(ALICE);
+        let _stalled = subscribe(&hub, ALICE);
+        let mut live = subscribe(&hub, ALICE);
         for _ in 0..QUEUE_PER_SUBSCRIPTION + 10 {
             hub.publish(&payload(ALICE, "mvp_workflows"));
             live.receiver.try_recv().unwrap();

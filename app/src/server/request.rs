@@ -2,7 +2,7 @@
 //! the client's address, and a way to set cookies.
 
 use super::errors;
-use super::session::{self, Session};
+use super::session::Session;
 use super::state::ServerState;
 use crate::error::AppError;
 use axum::extract::ConnectInfo;
@@ -17,32 +17,18 @@ pub fn state() -> Result<ServerState, AppError> {
         .ok_or_else(|| errors::internal("server state", "missing from the Leptos context"))
 }
 
-fn parts() -> Result<Parts, AppError> {
-    use_context::<Parts>()
-        .ok_or_else(|| errors::internal("request parts", "missing from the Leptos context"))
+/// The session the session middleware verified for this request, if any. Never re-verified
+/// here: the middleware is the one place that reads the cookie.
+pub fn session() -> Option<Session> {
+    use_context::<Parts>().and_then(|parts| Session::from_parts(&parts))
 }
 
-/// The verified session of this request, or `Unauthorized`.
-fn require_session(state: &ServerState) -> Result<Session, AppError> {
-    optional_session(state)?.ok_or(AppError::Unauthorized)
-}
-
-/// The shared state and this request's verified session (or `Unauthorized`): how every
-/// server function that acts for a signed-in user begins.
+/// The shared state and this request's session (or `Unauthorized`): how every server
+/// function that acts for a signed-in user begins.
 pub fn signed_in() -> Result<(ServerState, Session), AppError> {
     let state = state()?;
-    let session = require_session(&state)?;
+    let session = session().ok_or(AppError::Unauthorized)?;
     Ok((state, session))
-}
-
-/// The verified session of this request, if any.
-pub fn optional_session(state: &ServerState) -> Result<Option<Session>, AppError> {
-    let parts = parts()?;
-    Ok(session::from_headers(
-        &state.sessions,
-        &parts.headers,
-        now_unix(),
-    ))
 }
 
 /// The peer address of the connection (not `X-Forwarded-For`, which any client can forge).
@@ -50,11 +36,6 @@ pub fn client_ip() -> IpAddr {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned())
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
-}
-
-/// True when the request came over HTTPS, so cookies get `Secure`.
-pub fn is_https() -> bool {
-    use_context::<Parts>().is_some_and(|parts| session::is_https(&parts.headers))
 }
 
 /// Adds a `Set-Cookie` header to the response.

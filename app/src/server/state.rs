@@ -1,20 +1,17 @@
 //! Everything the request handlers share, built once at start-up.
 
 use super::auth::postgres::PostgresAuth;
-use super::auth::throttle::SignInThrottle;
+use super::auth::throttle::{self, SignInThrottle, SignUpThrottle};
 use super::auth::AuthBackend;
 use super::config::AppConfig;
 use super::realtime::RealtimeHub;
+use super::session::cookie::SessionCookie;
+use super::session::manager::SessionManager;
 use super::session::SessionKeys;
 use anyhow::{Context, Result};
-use flowpulse_core::crypto::KeyRing;
+use flowpulse_core::crypto::{KeyRing, CURRENT_KEY_VERSION};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The key version new API keys are encrypted under (see `core::crypto`).
-const ENCRYPTION_KEY_VERSION: u8 = 1;
-/// n8n connection tests give up after this long.
-pub const N8N_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Shared server state: in axum's state for middleware and `/events`, and in the Leptos
 /// context for server functions.
@@ -24,17 +21,19 @@ pub struct ServerState {
     pub config: Arc<AppConfig>,
     /// For PostgREST and the edge function.
     pub http: reqwest::Client,
-    /// For n8n instances: short timeout, and no redirects, because reqwest would carry the
-    /// `X-N8N-API-KEY` header along to whatever host a redirect names.
-    pub n8n_http: reqwest::Client,
+    /// For n8n instances: the outbound rule on every address dialled, no redirects (the
+    /// `X-N8N-API-KEY` header would travel along), replies read up to a cap.
+    pub n8n: flowpulse_n8n::Transport,
     /// Encrypts n8n API keys before they are stored.
     pub keyring: Arc<KeyRing>,
-    /// Signs and verifies session tokens.
-    pub sessions: Arc<SessionKeys>,
+    /// Starts, verifies, refreshes and ends sessions.
+    pub sessions: Arc<SessionManager>,
     /// Where accounts live.
     pub auth: Arc<dyn AuthBackend>,
     /// Slows down password guessing.
     pub throttle: Arc<SignInThrottle>,
+    /// Slows down sign-ups from one client.
+    pub sign_up_throttle: Arc<SignUpThrottle>,
     /// Realtime fan-out to the browsers.
     pub hub: RealtimeHub,
 }
@@ -42,23 +41,28 @@ pub struct ServerState {
 impl ServerState {
     /// Builds the state; fails on an unusable encryption key rather than at the first save.
     pub fn new(config: AppConfig) -> Result<Self> {
-        let keyring = KeyRing::from_base64(ENCRYPTION_KEY_VERSION, &config.encryption_key)
+        let keyring = KeyRing::from_base64(CURRENT_KEY_VERSION, &config.encryption_key)
             .context("FLOWPULSE_ENCRYPTION_KEY")?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()?;
-        let n8n_http = reqwest::Client::builder()
-            .timeout(N8N_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let n8n = flowpulse_n8n::Transport::new(config.outbound.clone());
+        let accounts = Arc::new(PostgresAuth::new(config.database_url.clone()));
+        let sessions = SessionManager::new(
+            SessionKeys::new(&config.jwt_secret),
+            accounts.clone(),
+            SessionCookie::new(config.security.cookie_secure),
+            config.security.session_max_age,
+        );
         Ok(Self {
-            sessions: Arc::new(SessionKeys::new(&config.jwt_secret)),
-            auth: Arc::new(PostgresAuth::new(config.database_url.clone())),
+            sessions: Arc::new(sessions),
+            auth: accounts,
             config: Arc::new(config),
             http,
-            n8n_http,
+            n8n,
             keyring: Arc::new(keyring),
-            throttle: Arc::new(SignInThrottle::default()),
+            throttle: Arc::new(SignInThrottle::new(throttle::SIGN_IN)),
+            sign_up_throttle: Arc::new(SignUpThrottle::new(throttle::SIGN_UP)),
             hub: RealtimeHub::default(),
         })
     }

@@ -5,9 +5,13 @@
 //! PostgREST, because `auth` is not an API schema. In production on Supabase, an implementation
 //! calling Supabase Auth (GoTrue: `POST /auth/v1/signup`, `POST /auth/v1/token?grant_type=password`)
 //! can replace it without touching the pages: both yield a user id and email, and the app
-//! mints the same session JWT (or would keep GoTrue's access token instead).
+//! mints the same session JWT (or would keep GoTrue's access token instead). Sessions sit
+//! behind the sibling trait [`sessions::SessionStore`] for the same reason.
 
+pub mod password;
 pub mod postgres;
+pub mod postgres_sessions;
+pub mod sessions;
 pub mod throttle;
 
 use futures::future::BoxFuture;

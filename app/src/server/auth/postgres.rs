@@ -1,25 +1,25 @@
 //! Built-in accounts in `auth.users`, the table Supabase Auth uses, with argon2id hashes in
 //! `encrypted_password` (the format `cargo xtask dev` writes for the demo user).
 
+use super::password::{dummy_hash, hash_password, verify_password};
 use super::{AuthBackend, AuthError, AuthUser};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use flowpulse_pg::DatabaseUrl;
 use futures::future::BoxFuture;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// Accounts over one lazily (re)opened connection: sign-ins are rare next to page views, so a
 /// pool would only add moving parts.
 pub struct PostgresAuth {
-    database_url: String,
+    database_url: DatabaseUrl,
     client: Mutex<Option<Arc<Client>>>,
 }
 
 impl PostgresAuth {
     /// Connects on first use to `database_url` (`FLOWPULSE_DATABASE_URL`).
-    pub fn new(database_url: String) -> Self {
+    pub fn new(database_url: DatabaseUrl) -> Self {
         // Computed now (at start-up) rather than on the first unknown-email sign-in.
         dummy_hash();
         Self {
@@ -28,14 +28,16 @@ impl PostgresAuth {
         }
     }
 
-    async fn client(&self) -> Result<Arc<Client>, AuthError> {
+    /// The open connection, (re)opened when needed; the session store shares it.
+    pub(super) async fn client(&self) -> Result<Arc<Client>, AuthError> {
         let mut slot = self.client.lock().await;
         if let Some(client) = slot.as_ref().filter(|client| !client.is_closed()) {
             return Ok(client.clone());
         }
-        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)
+        // With the TLS `sslmode`/`sslrootcert` in the URL ask for; the message says what failed.
+        let (client, connection) = flowpulse_pg::connect(&self.database_url)
             .await
-            .map_err(database_unavailable)?;
+            .map_err(|error| AuthError::Unavailable(error.to_string()))?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::warn!(%error, "accounts database connection closed");
@@ -125,12 +127,8 @@ impl AuthBackend for PostgresAuth {
     }
 }
 
-fn unavailable(error: impl std::fmt::Display) -> AuthError {
-    AuthError::Unavailable(error.to_string())
-}
-
 /// The error with its causes: tokio-postgres' own text is only "db error".
-fn database_unavailable(error: tokio_postgres::Error) -> AuthError {
+pub(super) fn database_unavailable(error: tokio_postgres::Error) -> AuthError {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
@@ -138,67 +136,4 @@ fn database_unavailable(error: tokio_postgres::Error) -> AuthError {
         source = cause.source();
     }
     AuthError::Unavailable(text)
-}
-
-/// argon2id (the crate's default: 19 MiB, 2 passes) on a blocking thread: hashing takes tens
-/// of milliseconds of CPU, which must not stall the async workers serving other requests.
-async fn hash_password(password: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(unavailable)
-    })
-    .await
-    .map_err(unavailable)?
-}
-
-/// Checks a password against a PHC string; the parameters come from the string itself.
-async fn verify_password(password: String, hash: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(unavailable)?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(unavailable)?
-}
-
-/// A hash of a random password, verified against when an email is unknown.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        let salt = SaltString::generate(&mut rand_core::OsRng);
-        Argon2::default()
-            .hash_password(salt.as_str().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .unwrap_or_default()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_hash_verifies_its_password_and_nothing_else() {
-        let hash = hash_password("correct horse 42".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse 42".into(), hash.clone())
-            .await
-            .unwrap());
-        assert!(!verify_password("correct horse 43".into(), hash)
-            .await
-            .unwrap());
-    }
-
-    #[tokio::test]
-    async fn the_dummy_hash_is_a_valid_argon2id_hash() {
-        assert!(dummy_hash().starts_with("$argon2id$"));
-        assert!(!verify_password("anything1".into(), dummy_hash().into())
-            .await
-            .unwrap());
-    }
 }

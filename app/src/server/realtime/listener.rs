@@ -1,10 +1,11 @@
 //! The hub's single `LISTEN flowpulse_changes` connection, re-established with backoff.
 
 use super::RealtimeHub;
+use flowpulse_pg::DatabaseUrl;
 use futures::channel::mpsc;
 use futures::StreamExt;
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 /// The channel `notify_flowpulse_change()` notifies on.
 const CHANNEL: &str = "flowpulse_changes";
@@ -21,7 +22,7 @@ pub fn next_backoff(current: Duration) -> Duration {
 /// Runs forever: listens, publishes notifications to the hub, and reconnects when the
 /// connection is lost. After each (re)connect the hub tells every browser to refetch, since
 /// notifications sent while it was down are gone.
-pub async fn run(hub: RealtimeHub, database_url: String) {
+pub async fn run(hub: RealtimeHub, database_url: DatabaseUrl) {
     let mut retry = FIRST_RETRY;
     loop {
         match listen(&hub, &database_url, &mut retry).await {
@@ -34,12 +35,22 @@ pub async fn run(hub: RealtimeHub, database_url: String) {
     }
 }
 
+/// Why the LISTEN connection ended: it could not be opened (with the TLS `sslmode` asks
+/// for), or it broke afterwards.
+#[derive(Debug, thiserror::Error)]
+enum ListenError {
+    #[error(transparent)]
+    Connect(#[from] flowpulse_pg::Error),
+    #[error("connection lost: {0}")]
+    Lost(#[from] tokio_postgres::Error),
+}
+
 async fn listen(
     hub: &RealtimeHub,
-    database_url: &str,
+    database_url: &DatabaseUrl,
     retry: &mut Duration,
-) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(database_url, NoTls).await?;
+) -> Result<(), ListenError> {
+    let (client, mut connection) = flowpulse_pg::connect(database_url).await?;
     // The connection must be polled for the LISTEN below to complete at all, so a task pumps
     // its messages into a channel while this function issues the command.
     let (sender, mut messages) = mpsc::unbounded();
@@ -63,7 +74,7 @@ async fn listen(
             Ok(_) => {}
             Err(error) => {
                 pump.abort();
-                return Err(error);
+                return Err(error.into());
             }
         }
     }
