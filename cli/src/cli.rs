@@ -171,7 +171,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                         }
                     }
                     Exported::Unchanged { name, file } => {
-                        println!("unchanged {name}: already exported in {file}")
+                        println!("unchanged {name}: already exported in {file}");
                     }
                 }
             }

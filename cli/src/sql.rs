@@ -21,7 +21,7 @@ pub fn literal(text: &str) -> String {
             '\t' => out.push_str("\\t"),
             // Always two hex digits, so a following digit is never read as part of it.
             c if needs_escape(c) && (c as u32) < 0x80 => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+                out.push_str(&format!("\\x{:02x}", c as u32));
             }
             // C1 controls and the Unicode line/paragraph separators, by code point.
             c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),

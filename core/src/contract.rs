@@ -318,7 +318,7 @@ mod tests {
         ] {
             match parse(body) {
                 Err(RequestError::InvalidFields { action, .. }) => {
-                    assert!(body.contains(&action), "{body}")
+                    assert!(body.contains(&action), "{body}");
                 }
                 other => panic!("{body}: {other:?}"),
             }

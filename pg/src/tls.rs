@@ -77,7 +77,11 @@ fn load(roots: &TrustedRoots) -> Result<RootCertStore, Error> {
             let found = rustls_native_certs::load_native_certs();
             store.add_parsable_certificates(found.certs);
             if store.is_empty() {
-                let why: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+                let why: Vec<String> = found
+                    .errors
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect();
                 return Err(Error::NoSystemRoots(match why.is_empty() {
                     true => "none found".into(),
                     false => why.join("; "),

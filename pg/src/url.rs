@@ -200,7 +200,7 @@ fn split_query(text: &str) -> Result<(&str, Option<&str>), Error> {
 fn decode(text: &str, what: &'static str) -> Result<String, Error> {
     percent_decode_str(text)
         .decode_utf8()
-        .map(|decoded| decoded.into_owned())
+        .map(std::borrow::Cow::into_owned)
         .map_err(|_| Error::bad_parameter(what, "is not UTF-8 once percent-decoded"))
 }
 

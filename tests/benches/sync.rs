@@ -163,7 +163,7 @@ fn overhead_ms(r: &Round) -> i64 {
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
+    values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
 

@@ -12,7 +12,7 @@ fn newest(path: &Path) -> Option<SystemTime> {
     }
     std::fs::read_dir(path)
         .ok()?
-        .filter_map(|entry| entry.ok())
+        .filter_map(std::result::Result::ok)
         .filter_map(|entry| newest(&entry.path()))
         .max()
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dev;
 pub mod freshness;
 pub mod jwt;
+pub mod lint;
 pub mod n8n;
 pub mod n8n_api;
 pub mod pg;

@@ -37,7 +37,7 @@ pub fn bin_dir() -> Option<PathBuf> {
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse().ok()?;
             let bin = e.path().join("bin");

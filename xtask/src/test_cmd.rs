@@ -1,6 +1,6 @@
-//! `cargo xtask test`: installs what is missing, builds the edge function and the app, then runs
-//! every test of the workspace. The integration tests find the built artifacts through the
-//! environment variables set here.
+//! `cargo xtask test`: installs what is missing, checks formatting and lints, builds the edge
+//! function and the app, then runs every test of the workspace. The integration tests find the
+//! built artifacts through the environment variables set here.
 
 use crate::app;
 use crate::tools::{Extras, Tools};
@@ -29,6 +29,7 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
             n8n: true,
         },
     )?;
+    crate::lint::run(repo)?;
     let worker_build = worker::build(repo, &tools)?;
     let app_build = app::build(repo, &tools, app::Profile::Dev)?;
     let xtask = std::env::current_exe()?;

@@ -156,7 +156,9 @@ async fn find(db: &Db<'_>, id: Uuid) -> Result<Provider, AppError> {
 #[cfg(feature = "ssr")]
 fn seal(state: &ServerState, id: Uuid, base_url: &BaseUrl, api_key: &str) -> String {
     let binding = SecretBinding::provider_api_key(id, &base_url.origin());
-    state.keyring.encrypt(api_key, &binding, &mut rand_core::OsRng)
+    state
+        .keyring
+        .encrypt(api_key, &binding, &mut rand_core::OsRng)
 }
 
 /// The stored key of `row`, if it can be read for the URL the row holds.
@@ -164,7 +166,10 @@ fn seal(state: &ServerState, id: Uuid, base_url: &BaseUrl, api_key: &str) -> Str
 fn open_key(state: &ServerState, row: &Provider) -> Option<String> {
     let base_url = BaseUrl::parse(&row.base_url).ok()?;
     let binding = SecretBinding::provider_api_key(row.id, &base_url.origin());
-    state.keyring.decrypt(&row.api_key_ciphertext, &binding).ok()
+    state
+        .keyring
+        .decrypt(&row.api_key_ciphertext, &binding)
+        .ok()
 }
 
 /// The update for an edit of `existing`.
@@ -177,8 +182,8 @@ fn edit(
     api_key: &str,
 ) -> Result<serde_json::Value, AppError> {
     let mut body = serde_json::json!({ "name": name, "base_url": base_url });
-    let same_origin = BaseUrl::parse(&existing.base_url)
-        .is_ok_and(|old| old.origin() == base_url.origin());
+    let same_origin =
+        BaseUrl::parse(&existing.base_url).is_ok_and(|old| old.origin() == base_url.origin());
     let ciphertext = if !api_key.is_empty() {
         Some(seal(state, existing.id, base_url, api_key))
     } else if !same_origin {
@@ -187,7 +192,10 @@ fn edit(
              again, so it is only ever sent where you entered it."
                 .into(),
         ));
-    } else if state.keyring.needs_reencryption(&existing.api_key_ciphertext) {
+    } else if state
+        .keyring
+        .needs_reencryption(&existing.api_key_ciphertext)
+    {
         // Written before keys were bound to their row (or under an older key): bind it now.
         open_key(state, existing).map(|key| seal(state, existing.id, base_url, &key))
     } else {
@@ -224,10 +232,15 @@ async fn test_and_store(
     session: &Session,
     provider: Provider,
 ) -> Result<ProviderView, AppError> {
-    let verdict = match (BaseUrl::parse(&provider.base_url), open_key(state, &provider)) {
+    let verdict = match (
+        BaseUrl::parse(&provider.base_url),
+        open_key(state, &provider),
+    ) {
         (Err(problem), _) => n8n_check::Verdict {
             status: ProviderStatus::Error,
-            problem: Some(format!("The instance URL cannot be used: {problem} Edit the instance.")),
+            problem: Some(format!(
+                "The instance URL cannot be used: {problem} Edit the instance."
+            )),
         },
         (Ok(_), None) => n8n_check::Verdict {
             status: ProviderStatus::Error,

@@ -97,7 +97,7 @@ impl RealtimeHub {
         self.inner
             .subscribers
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Subscribes to `user_id`'s events, unless the user already holds `limit` subscriptions

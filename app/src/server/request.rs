@@ -34,7 +34,7 @@ pub fn signed_in() -> Result<(ServerState, Session), AppError> {
 /// The peer address of the connection (not `X-Forwarded-For`, which any client can forge).
 pub fn client_ip() -> IpAddr {
     use_context::<Parts>()
-        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned())
+        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().copied())
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 

@@ -308,7 +308,10 @@ impl<'a> Ctx<'a> {
             let filter = workflow.map(|workflow| workflow.n8n_workflow_id.as_str());
             executions::sync(self, provider, &client, filter, &progress).await;
         };
-        self.supervise(provider, sync_type, &progress, work).await
+        // Boxed: the whole sync's state would otherwise be inlined into every caller's future
+        // (tens of KiB), and a worker's stack is small.
+        self.supervise(provider, sync_type, &progress, Box::pin(work))
+            .await
     }
 
     /// Opens the provider's sync log, runs `work` within the deadline, closes the log and

@@ -58,7 +58,7 @@ impl Progress {
         // A panic elsewhere cannot leave the tally inconsistent: every update is one statement.
         self.state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// n8n answered (any reply that was not a transport failure).

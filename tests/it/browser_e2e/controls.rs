@@ -194,7 +194,7 @@ async fn an_instance_is_renamed_and_deleted_after_confirmation_then_the_user_sig
                 .unwrap()
                 .click()
                 .await
-                .unwrap()
+                .unwrap();
         }
     };
     click(delete_ops).await;

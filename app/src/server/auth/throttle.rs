@@ -115,7 +115,7 @@ impl<K: Eq + Hash + Clone> Throttle<K> {
         // The map holds no invariants a panicking holder could break: keep using it.
         self.attempts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -250,7 +250,7 @@ impl SessionManager {
         // A cache: nothing a panicking holder could leave inconsistent.
         self.cache
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
