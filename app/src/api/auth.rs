@@ -141,7 +141,7 @@ pub async fn sign_out_everywhere() -> Result<String, AppError> {
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     with_status(Ok(request::session().map(|session| SignedInUser {
-        email: session.claims.email,
+        email: session.claims.email.clone(),
     })))
 }
 

@@ -29,8 +29,7 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
                 status: ExecutionStatus,
             }
 
-            let (state, session) = request::signed_in()?;
-            let db = Db::new(&state, &session);
+            let db = request::user_db()?;
             let now = Utc::now();
             let range = ChartRange::parse(&range);
             let timestamp = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -135,7 +134,16 @@ pub async fn sync_now(instance: Option<Uuid>) -> Result<SyncOutcome, AppError> {
             let urls: HashMap<Uuid, String> = Db::new(&state, &session)
                 .select::<ProviderUrl>("providers", &[("select", "id,base_url".into())])
                 .await
-                .map(|rows| rows.into_iter().map(|row| (row.id, row.base_url)).collect())
+                .map(|rows| {
+                    rows.into_iter()
+                        .map(|row| {
+                            (
+                                row.id,
+                                flowpulse_core::base_url::redact_user_info(&row.base_url),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             Ok(SyncOutcome {
                 results: response

@@ -8,7 +8,7 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use crate::model::ProviderOption;
 #[cfg(feature = "ssr")]
-use crate::server::{errors::with_status, postgrest::Db, request};
+use crate::server::{errors::with_status, request};
 
 /// Rows per page of execution history.
 pub const EXECUTIONS_PER_PAGE: u64 = 50;
@@ -43,8 +43,7 @@ pub async fn load_sync_logs(
                 avg_duration_ms: Option<i64>,
             }
 
-            let (state, session) = request::signed_in()?;
-            let db = Db::new(&state, &session);
+            let db = request::user_db()?;
             let now = Utc::now();
             let mut runs_query = vec![
                 ("select", "*".to_string()),
@@ -140,8 +139,7 @@ pub async fn load_executions(
                 name: String,
             }
 
-            let (state, session) = request::signed_in()?;
-            let db = Db::new(&state, &session);
+            let db = request::user_db()?;
             let now = Utc::now();
             let offset = page * EXECUTIONS_PER_PAGE;
             let mut query = vec![

@@ -102,8 +102,7 @@ pub async fn save_provider(
 pub async fn delete_provider(id: Uuid) -> Result<(), AppError> {
     with_status(
         async {
-            let (state, session) = request::signed_in()?;
-            let deleted = Db::new(&state, &session)
+            let deleted = request::user_db()?
                 .delete("providers", &[("id", format!("eq.{id}"))])
                 .await?;
             if deleted == 0 {
@@ -142,7 +141,7 @@ fn parse_id(id: &str) -> Result<Uuid, AppError> {
 
 /// One of the user's instances (RLS hides everyone else's).
 #[cfg(feature = "ssr")]
-async fn find(db: &Db<'_>, id: Uuid) -> Result<Provider, AppError> {
+async fn find(db: &Db, id: Uuid) -> Result<Provider, AppError> {
     let rows: Vec<Provider> = db
         .select(
             "providers",

@@ -8,9 +8,10 @@ use super::errors;
 use super::session::Session;
 use super::state::ServerState;
 use crate::error::AppError;
+use flowpulse_core::postgrest::{classify, ErrorBody, ErrorKind};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A query string: PostgREST filters such as `("status", "eq.error")`.
 pub type Query<'a> = [(&'a str, String)];
@@ -27,26 +28,32 @@ pub struct DbError {
 }
 
 impl DbError {
+    /// What kind of failure PostgREST reported (see `flowpulse_core::postgrest`).
+    pub fn kind(&self) -> ErrorKind {
+        match self.status {
+            // No reply at all.
+            0 => ErrorKind::Other,
+            status => classify(status, self.code.as_deref()),
+        }
+    }
+
     /// True for a unique-constraint violation.
     pub fn is_duplicate(&self) -> bool {
-        self.code.as_deref() == Some("23505")
+        self.kind() == ErrorKind::Duplicate
     }
 }
 
 impl From<DbError> for AppError {
     fn from(error: DbError) -> Self {
-        match (error.status, error.code.as_deref()) {
-            // Expired, forged or missing token (PGRST301/302/303).
-            (401, Some(code)) if code.starts_with("PGRST3") => AppError::Unauthorized,
+        match error.kind() {
+            ErrorKind::BadToken => AppError::Unauthorized,
             // Row-level security refused the row: to this user it does not exist.
-            (_, Some("42501")) => {
+            ErrorKind::RowSecurity | ErrorKind::NotFound => {
                 AppError::NotFound("That item does not exist or is not yours.".into())
             }
-            (_, Some("23505")) => AppError::Conflict("That already exists.".into()),
-            (_, Some("23514" | "22P02" | "23502")) => {
-                AppError::Invalid("The database rejected that value.".into())
-            }
-            _ => errors::internal(
+            ErrorKind::Duplicate => AppError::Conflict("That already exists.".into()),
+            ErrorKind::Rejected => AppError::Invalid("The database rejected that value.".into()),
+            ErrorKind::Other => errors::internal(
                 "PostgREST request failed",
                 format_args!("{} {:?}: {}", error.status, error.code, error.message),
             ),
@@ -54,24 +61,19 @@ impl From<DbError> for AppError {
     }
 }
 
-#[derive(Deserialize)]
-struct PostgrestErrorBody {
-    code: Option<String>,
-    message: Option<String>,
+/// PostgREST as the signed-in user. Owns what it needs (cheap clones), so a server function
+/// can get one in a line: `request::user_db()`.
+pub struct Db {
+    state: ServerState,
+    token: String,
 }
 
-/// PostgREST as the signed-in user.
-pub struct Db<'a> {
-    state: &'a ServerState,
-    token: &'a str,
-}
-
-impl<'a> Db<'a> {
+impl Db {
     /// Requests carrying this session's token.
-    pub fn new(state: &'a ServerState, session: &'a Session) -> Self {
+    pub fn new(state: &ServerState, session: &Session) -> Self {
         Self {
-            state,
-            token: &session.token,
+            state: state.clone(),
+            token: session.token.clone(),
         }
     }
 
@@ -83,7 +85,7 @@ impl<'a> Db<'a> {
                 format!("{}/{path}", self.state.config.postgrest_url),
             )
             .header("apikey", &self.state.config.anon_key)
-            .bearer_auth(self.token)
+            .bearer_auth(&self.token)
     }
 
     /// `GET /<table>?<query>`.
@@ -183,7 +185,7 @@ async fn send(request: RequestBuilder) -> Result<Response, DbError> {
     }
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    let body: Option<PostgrestErrorBody> = serde_json::from_str(&text).ok();
+    let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
     Err(DbError {
         status,
         code: body.as_ref().and_then(|body| body.code.clone()),
@@ -241,6 +243,10 @@ mod tests {
         assert!(matches!(
             AppError::from(error(409, "23505")),
             AppError::Conflict(_)
+        ));
+        assert!(matches!(
+            AppError::from(error(400, "23514")),
+            AppError::Invalid(_)
         ));
         assert_eq!(AppError::from(error(500, "XX000")), AppError::Internal);
     }

@@ -2,6 +2,7 @@
 //! the client's address, and a way to set cookies.
 
 use super::errors;
+use super::postgrest::Db;
 use super::session::Session;
 use super::state::ServerState;
 use crate::error::AppError;
@@ -29,6 +30,13 @@ pub fn signed_in() -> Result<(ServerState, Session), AppError> {
     let state = state()?;
     let session = session().ok_or(AppError::Unauthorized)?;
     Ok((state, session))
+}
+
+/// PostgREST as this request's signed-in user (or `Unauthorized`): for server functions that
+/// only read or write data.
+pub fn user_db() -> Result<Db, AppError> {
+    let (state, session) = signed_in()?;
+    Ok(Db::new(&state, &session))
 }
 
 /// The peer address of the connection (not `X-Forwarded-For`, which any client can forge).

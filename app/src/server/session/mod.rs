@@ -16,47 +16,43 @@ pub mod manager;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use flowpulse_core::claims::{role, UserClaims, AUTHENTICATED_AUDIENCE};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Lifetime of a session token, in seconds.
 pub const SESSION_TTL_SECS: i64 = 3600;
-/// The role and audience Supabase gives signed-in users; PostgREST switches to this role.
-const AUTHENTICATED: &str = "authenticated";
 
-/// The claims of a session token, named as Supabase Auth names them, plus `sid`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The claims of a session token: Supabase's user claims (`flowpulse_core::claims`), with the
+/// `sid` naming the server-side session row, which every session token carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    /// The user's id (`auth.users.id`); `auth.uid()` reads it.
-    pub sub: Uuid,
-    /// Postgres role PostgREST switches to.
-    pub role: String,
-    /// Audience, `authenticated` as in Supabase.
-    pub aud: String,
-    /// The user's email.
-    pub email: String,
     /// The server-side session this token belongs to.
     pub sid: Uuid,
-    /// Issued at (Unix seconds).
-    pub iat: i64,
-    /// Expires at (Unix seconds).
-    pub exp: i64,
+    user: UserClaims,
+}
+
+/// The user claims (`sub`, `email`, `exp`, ...) read straight through.
+impl std::ops::Deref for Claims {
+    type Target = UserClaims;
+    fn deref(&self) -> &UserClaims {
+        &self.user
+    }
 }
 
 impl Claims {
     /// Claims issued at `now` (Unix seconds) for session `sid`, which ends at `ends_at`: one
     /// hour, or less when the session ends sooner.
     pub fn for_session(user_id: Uuid, email: &str, sid: Uuid, now: i64, ends_at: i64) -> Self {
-        Self {
-            sub: user_id,
-            role: AUTHENTICATED.into(),
-            aud: AUTHENTICATED.into(),
-            email: email.into(),
-            sid,
-            iat: now,
-            exp: (now + SESSION_TTL_SECS).min(ends_at),
-        }
+        let mut user = UserClaims::new(user_id, email, now, (now + SESSION_TTL_SECS).min(ends_at));
+        user.sid = Some(sid);
+        Self { sid, user }
+    }
+
+    /// The user claims, to forge variants of a token in tests.
+    #[cfg(test)]
+    pub fn user_mut(&mut self) -> &mut UserClaims {
+        &mut self.user
     }
 
     /// True when less than half a token's life is left and a fresh token would last longer,
@@ -83,7 +79,7 @@ impl SessionKeys {
 
     /// A signed token for these claims.
     pub fn mint(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        encode(&Header::new(Algorithm::HS256), &claims.user, &self.encoding)
     }
 
     /// The claims of a valid, unexpired user token at `now`; `None` for anything else,
@@ -94,12 +90,13 @@ impl SessionKeys {
     pub fn verify(&self, token: &str, now: i64) -> Option<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
-        validation.set_audience(&[AUTHENTICATED]);
+        validation.set_audience(&[AUTHENTICATED_AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-        let claims = decode::<Claims>(token, &self.decoding, &validation)
+        let user = decode::<UserClaims>(token, &self.decoding, &validation)
             .ok()?
             .claims;
-        (claims.exp > now && claims.role == AUTHENTICATED).then_some(claims)
+        let sid = user.sid?;
+        (user.exp > now && user.role == role::AUTHENTICATED).then_some(Claims { sid, user })
     }
 }
 
@@ -217,7 +214,7 @@ mod tests {
     #[test]
     fn an_api_key_role_is_not_a_session() {
         let mut service = claims();
-        service.role = "service_role".into();
+        service.user_mut().role = "service_role".into();
         let token = keys().mint(&service).unwrap();
         assert!(keys().verify(&token, NOW).is_none());
     }

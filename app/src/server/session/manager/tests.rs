@@ -181,7 +181,7 @@ async fn a_session_is_refused_from_its_absolute_end_on_whatever_its_token_says()
     assert!(live(&manager, &headers, NOW + 599).await.is_some());
     // A token claiming a longer life (signed with the shared secret) does not outlive the row.
     let mut claims = session.claims.clone();
-    claims.exp = NOW + 3600;
+    claims.user_mut().exp = NOW + 3600;
     let token = SessionKeys::new(SECRET).mint(&claims).unwrap();
     let longer = browser(&format!("flowpulse_session={token}"));
     assert!(live(&manager, &longer, NOW + 599).await.is_some());
@@ -218,7 +218,7 @@ async fn a_token_naming_another_users_session_is_refused() {
     let (manager, _) = manager(WEEK);
     let (_, ada) = sign_in(&manager, ADA).await;
     let mut claims = ada.claims.clone();
-    claims.sub = BOB;
+    claims.user_mut().sub = BOB;
     let token = SessionKeys::new(SECRET).mint(&claims).unwrap();
     let headers = browser(&format!("flowpulse_session={token}"));
     assert!(live(&manager, &headers, NOW).await.is_none());
