@@ -9,7 +9,7 @@ use axum::Router;
 use flowpulse_app::app::{shell, App};
 use flowpulse_app::server::config::AppConfig;
 use flowpulse_app::server::state::ServerState;
-use flowpulse_app::server::{events, middleware, realtime, security};
+use flowpulse_app::server::{events, metrics, middleware, ops, realtime, security, telemetry};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
@@ -46,11 +46,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    telemetry::init_logging(telemetry::LogFormat::from_setting(
+        std::env::var("FLOWPULSE_LOG_FORMAT").ok().as_deref(),
+    )?);
     let config = AppConfig::from_env()?;
     tracing::info!(?config, "starting");
     let server = ServerState::new(config)?;
@@ -75,6 +73,9 @@ async fn serve() -> anyhow::Result<()> {
     };
     let app = Router::new()
         .route("/events", get(events::events))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -87,7 +88,11 @@ async fn serve() -> anyhow::Result<()> {
             server.clone(),
             middleware::sessions,
         ));
-    let app = security::protect(app, &server).with_state(state);
+    let app = security::protect(app, &server).layer(axum::middleware::from_fn_with_state(
+        server.clone(),
+        metrics::record,
+    ));
+    let app = telemetry::trace(app).with_state(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("listening on http://{addr}");
     // Connect info gives server functions the client address the sign-in/up throttles key on.

@@ -4,6 +4,7 @@
 use flowpulse_tests as helpers;
 mod browser_e2e;
 mod migrations;
+mod operations;
 mod real_n8n_e2e;
 mod rls;
 mod security;

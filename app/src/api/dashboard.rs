@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
-use crate::server::{errors::with_status, postgrest::Db, request};
+use crate::server::{
+    errors::with_status, metrics::SyncOutcome as SyncRunOutcome, postgrest::Db, request,
+};
 
 /// At most this many executions are read for the chart (newest first); beyond it the chart
 /// says it is truncated. A database-side histogram RPC would lift the limit.
@@ -115,7 +117,10 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
 
 /// Calls the `workflow-sync` edge function for every instance, or only `instance`, with the
 /// user's JWT, and explains each instance's result.
-#[server]
+///
+/// At a stable address (`POST /api/sync_now`, form-encoded `instance=<uuid>` or nothing), so
+/// scripts and probes can call it like the button does.
+#[server(endpoint = "sync_now")]
 pub async fn sync_now(instance: Option<Uuid>) -> Result<SyncOutcome, AppError> {
     with_status(
         async {
@@ -129,7 +134,13 @@ pub async fn sync_now(instance: Option<Uuid>) -> Result<SyncOutcome, AppError> {
             }
 
             let (state, session) = request::signed_in()?;
-            let response = edge::sync_all(&state, &session, instance).await?;
+            let response = edge::sync_all(&state, &session, instance).await;
+            state.metrics.sync_run(match &response {
+                Ok(reply) if reply.ok => SyncRunOutcome::Success,
+                Ok(_) => SyncRunOutcome::Partial,
+                Err(_) => SyncRunOutcome::Error,
+            });
+            let response = response?;
             // Only to name the URL to check in failure messages.
             let urls: HashMap<Uuid, String> = Db::new(&state, &session)
                 .select::<ProviderUrl>("providers", &[("select", "id,base_url".into())])

@@ -13,6 +13,7 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use crate::server::{
     errors::with_status, n8n_check, postgrest::Db, request, session::Session, state::ServerState,
+    telemetry,
 };
 #[cfg(feature = "ssr")]
 use flowpulse_core::{
@@ -78,6 +79,7 @@ pub async fn save_provider(
                     ));
                 }
                 let id = Uuid::new_v4();
+                telemetry::record_provider(id);
                 let mut body = serde_json::json!({ "id": id, "name": name, "base_url": base_url });
                 body["api_key_ciphertext"] = seal(&state, id, &base_url, api_key).into();
                 db.insert("providers", &body, &[("select", "*".into())])
@@ -102,6 +104,7 @@ pub async fn save_provider(
 pub async fn delete_provider(id: Uuid) -> Result<(), AppError> {
     with_status(
         async {
+            telemetry::record_provider(id);
             let deleted = request::user_db()?
                 .delete("providers", &[("id", format!("eq.{id}"))])
                 .await?;
@@ -142,6 +145,7 @@ fn parse_id(id: &str) -> Result<Uuid, AppError> {
 /// One of the user's instances (RLS hides everyone else's).
 #[cfg(feature = "ssr")]
 async fn find(db: &Db, id: Uuid) -> Result<Provider, AppError> {
+    telemetry::record_provider(id);
     let rows: Vec<Provider> = db
         .select(
             "providers",

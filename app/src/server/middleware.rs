@@ -41,6 +41,7 @@ pub async fn sessions(
         Presented::NoCookie | Presented::Ended => None,
     };
     if let Some(session) = session {
+        super::telemetry::record_user(session.user_id());
         request.extensions_mut().insert(session.clone());
     }
     let path = request.uri().path().to_string();

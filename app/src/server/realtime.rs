@@ -8,6 +8,7 @@
 
 pub mod listener;
 
+use super::metrics::RealtimeGauges;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +55,8 @@ struct HubInner {
     subscribers: Mutex<Subscribers>,
     next_id: AtomicU64,
     listening: AtomicBool,
+    /// Open streams and delivered events, read by `/metrics`.
+    gauges: RealtimeGauges,
 }
 
 /// Routes database change notifications to the signed-in sessions of their owner.
@@ -81,6 +84,7 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        self.hub.inner.gauges.live_connections.dec();
         let mut subscribers = self.hub.lock();
         if let Some(list) = subscribers.get_mut(&self.user_id) {
             list.retain(|(id, _)| *id != self.id);
@@ -112,6 +116,7 @@ impl RealtimeHub {
             return Err(TooManyStreams { limit });
         }
         list.push((id, sender));
+        self.inner.gauges.live_connections.inc();
         Ok(Subscription {
             receiver,
             hub: self.clone(),
@@ -139,9 +144,20 @@ impl RealtimeHub {
         let Some(list) = subscribers.get(&notification.user_id) else {
             return 0;
         };
-        list.iter()
+        let delivered = list
+            .iter()
             .filter(|(_, sender)| deliver(sender, HubMessage::Change(event.clone())))
-            .count()
+            .count();
+        self.inner
+            .gauges
+            .events_delivered
+            .inc_by(u64::try_from(delivered).unwrap_or(u64::MAX));
+        delivered
+    }
+
+    /// The live values `/metrics` reports (the same atomics the hub updates).
+    pub fn gauges(&self) -> &RealtimeGauges {
+        &self.inner.gauges
     }
 
     /// Tells every subscription to refetch everything.

@@ -4,6 +4,7 @@ use super::auth::postgres::PostgresAuth;
 use super::auth::throttle::{self, SignInThrottle, SignUpThrottle};
 use super::auth::AuthBackend;
 use super::config::AppConfig;
+use super::metrics::Metrics;
 use super::realtime::RealtimeHub;
 use super::session::cookie::SessionCookie;
 use super::session::manager::SessionManager;
@@ -36,6 +37,8 @@ pub struct ServerState {
     pub sign_up_throttle: Arc<SignUpThrottle>,
     /// Realtime fan-out to the browsers.
     pub hub: RealtimeHub,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl ServerState {
@@ -54,6 +57,8 @@ impl ServerState {
             SessionCookie::new(config.security.cookie_secure),
             config.security.session_max_age,
         );
+        let hub = RealtimeHub::default();
+        let metrics = Arc::new(Metrics::new(hub.gauges()));
         Ok(Self {
             sessions: Arc::new(sessions),
             auth: accounts,
@@ -63,7 +68,8 @@ impl ServerState {
             keyring: Arc::new(keyring),
             throttle: Arc::new(SignInThrottle::new(throttle::SIGN_IN)),
             sign_up_throttle: Arc::new(SignUpThrottle::new(throttle::SIGN_UP)),
-            hub: RealtimeHub::default(),
+            hub,
+            metrics,
         })
     }
 }

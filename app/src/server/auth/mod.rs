@@ -55,4 +55,7 @@ pub trait AuthBackend: Send + Sync {
         email: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<AuthUser, AuthError>>;
+
+    /// Whether the account store answers (for `/readyz`).
+    fn ping(&self) -> BoxFuture<'_, Result<(), AuthError>>;
 }

@@ -125,6 +125,17 @@ impl AuthBackend for PostgresAuth {
     ) -> BoxFuture<'a, Result<AuthUser, AuthError>> {
         Box::pin(self.check(email, password))
     }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), AuthError>> {
+        Box::pin(async {
+            let client = self.client().await?;
+            client
+                .simple_query("select 1")
+                .await
+                .map(drop)
+                .map_err(database_unavailable)
+        })
+    }
 }
 
 /// The error with its causes: tokio-postgres' own text is only "db error".
