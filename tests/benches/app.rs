@@ -23,7 +23,7 @@ async fn main() {
     let worker = stack.spawn_worker().await;
     let app = stack.spawn_app(&worker).await;
     // A user with a password, so the browser signs in through the form like a person.
-    let id = xtask::stack::upsert_user(&stack.db, "bench@example.com", PASSWORD)
+    let id = flowpulse_stack::database::upsert_user(&stack.db, "bench@example.com", PASSWORD)
         .await
         .expect("user");
     let user = TestUser {
@@ -47,7 +47,7 @@ async fn main() {
         verdict(median < 150)
     );
 
-    let site = flowpulse_tests::built_artifact(xtask::test_cmd::ENV_SITE_ROOT);
+    let site = flowpulse_tests::built_artifact(flowpulse_stack::artifacts::ENV_SITE_ROOT);
     let wasm = std::fs::read(site.join("pkg/flowpulse_bg.wasm")).expect("hydrate wasm");
     let gzipped = gzip_len(&wasm);
     println!(

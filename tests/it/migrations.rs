@@ -109,7 +109,7 @@ async fn the_real_migrations_apply_to_an_empty_database_and_are_recorded_like_th
     let report = migrate(&database, &repo().join("supabase/migrations"))
         .await
         .expect("migrations apply");
-    let files = xtask::migrate::list(&repo().join("supabase/migrations")).unwrap();
+    let files = flowpulse_cli::migrate::list(&repo().join("supabase/migrations")).unwrap();
     assert_eq!(report.applied.len(), files.len());
     let rows = client
         .query("select version, name, statements[1] from supabase_migrations.schema_migrations order by version", &[])

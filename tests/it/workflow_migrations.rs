@@ -5,17 +5,17 @@
 //! executions, and a broken file is named and changes nothing.
 
 use crate::helpers::{database_url, empty_database, log_path, migrate, real_n8n, repo, run_dir};
+use flowpulse_cli::cli::{self, Cli};
+use flowpulse_cli::config::Config;
+use flowpulse_cli::deploy::{self, Action};
+use flowpulse_cli::{export, status, workflow};
 use flowpulse_n8n::{
     BaseUrl, ClientSettings, N8nClient, NewCredential, OutboundPolicy, Transport,
     WorkflowDefinition,
 };
+use flowpulse_stack::n8n_api::N8nApi;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use xtask::flowpulse_cli::cli::{self, Cli};
-use xtask::flowpulse_cli::config::Config;
-use xtask::flowpulse_cli::deploy::{self, Action};
-use xtask::flowpulse_cli::{export, status, workflow};
-use xtask::n8n_api::N8nApi;
 
 /// The calls the test makes itself, through the shared n8n client; workflows as JSON so the
 /// test can edit and compare them field by field.
@@ -109,7 +109,7 @@ fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-async fn run(args: &[&str]) -> Result<(), xtask::flowpulse_cli::Error> {
+async fn run(args: &[&str]) -> Result<(), flowpulse_cli::Error> {
     let mut argv = vec!["flowpulse"];
     argv.extend_from_slice(args);
     cli::run(Cli::try_parse_args(argv).expect("arguments parse")).await
@@ -161,12 +161,12 @@ fn workflow_body(name: &str, credential: (&str, &str), webhook_path: &str) -> Va
 #[tokio::test]
 async fn a_workflow_moves_between_two_real_n8n_through_a_reviewed_migration() {
     // dev: the shared n8n; prod: a second n8n with its own user folder.
-    let install = xtask::n8n::N8nInstall::locate(&xtask::config::cache_dir());
-    let prod_port = xtask::process::free_port().unwrap();
+    let install = flowpulse_stack::n8n::N8nInstall::locate(&flowpulse_stack::config::cache_dir());
+    let prod_port = flowpulse_stack::process::free_port().unwrap();
     let (prod_folder, prod_log) = (run_dir().join("n8n-prod"), log_path("n8n-prod"));
     let (dev, prod) = tokio::join!(
         real_n8n::shared(),
-        xtask::n8n::start(&install, &prod_folder, prod_port, &prod_log)
+        flowpulse_stack::n8n::start(&install, &prod_folder, prod_port, &prod_log)
     );
     let prod = prod.expect("second n8n starts");
     let dev_api = Api::new(&dev.base_url, &dev.api_key);

@@ -2,7 +2,7 @@
 
 use super::worker::TestWorker;
 use super::{built_artifact, log_path, TestStack, JWT_SECRET};
-use xtask::process::{self, Service};
+use flowpulse_stack::process::{self, Service};
 
 /// A running app server.
 pub struct TestApp {
@@ -23,9 +23,9 @@ impl TestStack {
         worker: &TestWorker,
         extra: &[(&'static str, String)],
     ) -> TestApp {
-        let build = xtask::app::AppBuild {
-            server_binary: built_artifact(xtask::test_cmd::ENV_APP_BIN),
-            site_root: built_artifact(xtask::test_cmd::ENV_SITE_ROOT),
+        let build = flowpulse_stack::app::AppBuild {
+            server_binary: built_artifact(flowpulse_stack::artifacts::ENV_APP_BIN),
+            site_root: built_artifact(flowpulse_stack::artifacts::ENV_SITE_ROOT),
         };
         let port = process::free_port().unwrap();
         let functions_url = worker.url.trim_end_matches("/workflow-sync").to_string();
@@ -49,7 +49,7 @@ impl TestStack {
             env.retain(|(n, _)| n != name);
             env.push((name, value.clone()));
         }
-        let server = xtask::app::start(
+        let server = flowpulse_stack::app::start(
             &build,
             port,
             &env,

@@ -3,9 +3,9 @@
 
 use super::{log_path, repo, run_dir};
 use fantoccini::{Client, ClientBuilder, Locator};
+use flowpulse_stack::process::{self, Service};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use xtask::process::{self, Service};
 
 /// One browser session (its own profile: cookies are not shared with other sessions).
 pub struct Browser {

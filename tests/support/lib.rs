@@ -14,12 +14,12 @@ pub mod worker;
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use flowpulse_core::claims::role;
+use flowpulse_stack::pg::{Durability, PgCluster};
+use flowpulse_stack::process::{self, Service};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
-use xtask::pg::{Durability, PgCluster};
-use xtask::process::{self, Service};
 
 /// JWT secret of every test stack.
 pub const JWT_SECRET: &str = "flowpulse-test-secret-0123456789-abcdefghij";
@@ -30,7 +30,7 @@ const TEMPLATE: &str = "flowpulse_template";
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    xtask::config::repo_root()
+    flowpulse_stack::config::repo_root()
 }
 
 /// A directory for this test run's files (cluster, logs), removed when the binary starts over:
@@ -72,7 +72,7 @@ async fn shared_cluster() -> Result<&'static SharedCluster> {
                 &log_path("postgres"),
             )
             .await?;
-            let report = xtask::stack::prepare_database(
+            let report = flowpulse_stack::database::prepare_database(
                 &cluster,
                 TEMPLATE,
                 &repo(),
@@ -105,19 +105,26 @@ pub async fn empty_database() -> (String, tokio_postgres::Client) {
 /// [`empty_database`]), for tools that take a `--database-url`.
 pub async fn database_url(database: &str) -> String {
     let shared = shared_cluster().await.expect("cluster");
-    xtask::pg::url(shared.cluster.port, database, "postgres", DB_PASSWORD)
+    flowpulse_stack::pg::url(shared.cluster.port, database, "postgres", DB_PASSWORD)
 }
 
 /// Applies the local bootstrap and the migrations in `dir` to `database` of the shared cluster.
 pub async fn migrate(
     database: &str,
     dir: &std::path::Path,
-) -> Result<xtask::migrate::MigrationReport> {
+) -> Result<flowpulse_cli::migrate::MigrationReport> {
     // The bootstrap alters cluster-wide roles: two at once collide ("tuple concurrently updated").
     static BOOTSTRAP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _one_at_a_time = BOOTSTRAP.lock().await;
     let shared = shared_cluster().await?;
-    xtask::stack::prepare_database(&shared.cluster, database, &repo(), dir, DB_PASSWORD).await
+    flowpulse_stack::database::prepare_database(
+        &shared.cluster,
+        database,
+        &repo(),
+        dir,
+        DB_PASSWORD,
+    )
+    .await
 }
 
 /// A test's own database behind its own PostgREST.
@@ -157,22 +164,24 @@ async fn try_spawn_stack() -> Result<TestStack> {
         .await
         .context("copy the template database")?;
     let db = shared.cluster.connect(&database).await?;
-    let tools = xtask::tools::Tools::locate(&repo(), &xtask::config::cache_dir())?;
+    let tools =
+        flowpulse_stack::tools::Tools::locate(&repo(), &flowpulse_stack::config::cache_dir())?;
     let port = process::free_port()?;
-    let postgrest = xtask::postgrest::start(xtask::postgrest::PostgrestSettings {
-        binary: &tools.postrust,
-        pg_port: shared.cluster.port,
-        database: &database,
-        authenticator_password: DB_PASSWORD,
-        jwt_secret: JWT_SECRET,
-        port,
-        log: &log_path(&format!("postgrest-{database}")),
-    })
-    .await?;
+    let postgrest =
+        flowpulse_stack::postgrest::start(flowpulse_stack::postgrest::PostgrestSettings {
+            binary: &tools.postrust,
+            pg_port: shared.cluster.port,
+            database: &database,
+            authenticator_password: DB_PASSWORD,
+            jwt_secret: JWT_SECRET,
+            port,
+            log: &log_path(&format!("postgrest-{database}")),
+        })
+        .await?;
     Ok(TestStack {
         postgrest_url: format!("http://127.0.0.1:{port}/api"),
-        anon_key: xtask::jwt::api_key(JWT_SECRET, role::ANON)?,
-        service_role_key: xtask::jwt::api_key(JWT_SECRET, role::SERVICE_ROLE)?,
+        anon_key: flowpulse_stack::jwt::api_key(JWT_SECRET, role::ANON)?,
+        service_role_key: flowpulse_stack::jwt::api_key(JWT_SECRET, role::SERVICE_ROLE)?,
         encryption_key: base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
         pg_port: shared.cluster.port,
         database,
@@ -202,7 +211,7 @@ impl TestStack {
 
     /// An access token for `user_id`; a negative `ttl_secs` gives an expired one.
     pub fn token_for(&self, user_id: Uuid, email: &str, ttl_secs: i64) -> String {
-        xtask::jwt::user_token(JWT_SECRET, user_id, email, ttl_secs).expect("sign token")
+        flowpulse_stack::jwt::user_token(JWT_SECRET, user_id, email, ttl_secs).expect("sign token")
     }
 
     /// Adds an n8n instance for `user` through PostgREST with the user's token (the app's path),
@@ -255,12 +264,12 @@ impl TestStack {
             .expect("PostgREST URL with a port");
         let mut ports = vec![self.pg_port, postgrest_port];
         ports.extend_from_slice(more);
-        xtask::config::own_ports(&ports)
+        flowpulse_stack::config::own_ports(&ports)
     }
 
     /// A superuser connection URL to this test's database.
     pub fn database_url(&self) -> String {
-        xtask::pg::url(self.pg_port, &self.database, "postgres", DB_PASSWORD)
+        flowpulse_stack::pg::url(self.pg_port, &self.database, "postgres", DB_PASSWORD)
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::{log_path, run_dir};
 use flowpulse_core::n8n::Execution;
+pub use flowpulse_stack::n8n_api::Outcome;
+use flowpulse_stack::n8n_api::{N8nApi, Trigger};
 use tokio::sync::OnceCell;
-pub use xtask::n8n_api::Outcome;
-use xtask::n8n_api::{N8nApi, Trigger};
 
 /// The shared instance's address and API key.
 pub struct RealN8n {
@@ -17,18 +17,20 @@ pub struct RealN8n {
 pub async fn shared() -> &'static RealN8n {
     static N8N: OnceCell<RealN8n> = OnceCell::const_new();
     N8N.get_or_init(|| async {
-        let install = xtask::n8n::N8nInstall::locate(&xtask::config::cache_dir());
+        let install =
+            flowpulse_stack::n8n::N8nInstall::locate(&flowpulse_stack::config::cache_dir());
         assert!(
             install.is_installed(),
             "n8n is not installed: run `cargo xtask setup --for-tests`"
         );
-        let port = xtask::process::free_port().unwrap();
-        let server = xtask::n8n::start(&install, &run_dir().join("n8n"), port, &log_path("n8n"))
-            .await
-            .expect("n8n starts");
+        let port = flowpulse_stack::process::free_port().unwrap();
+        let server =
+            flowpulse_stack::n8n::start(&install, &run_dir().join("n8n"), port, &log_path("n8n"))
+                .await
+                .expect("n8n starts");
         // The service lives as long as the test binary: leak the handle on purpose (it still
         // dies with the process through its parent-death signal).
-        let xtask::n8n::N8nServer {
+        let flowpulse_stack::n8n::N8nServer {
             base_url,
             api_key,
             service,

@@ -2,7 +2,7 @@
 //! stack's PostgREST, reached over HTTP like curl.
 
 use super::{built_artifact, log_path, TestStack, JWT_SECRET};
-use xtask::process::{self, Service};
+use flowpulse_stack::process::{self, Service};
 
 /// A running workerd with the `workflow-sync` worker and the local cron hook.
 pub struct TestWorker {
@@ -27,9 +27,12 @@ impl TestStack {
 
     /// Like [`spawn_worker`](Self::spawn_worker), with extra or overriding bindings.
     pub async fn spawn_worker_with(&self, extra: &[(&'static str, String)]) -> TestWorker {
-        let build = built_artifact(xtask::test_cmd::ENV_WORKER_BUILD);
-        let tools = xtask::tools::Tools::locate(&super::repo(), &xtask::config::cache_dir())
-            .expect("tools");
+        let build = built_artifact(flowpulse_stack::artifacts::ENV_WORKER_BUILD);
+        let tools = flowpulse_stack::tools::Tools::locate(
+            &super::repo(),
+            &flowpulse_stack::config::cache_dir(),
+        )
+        .expect("tools");
         let port = process::free_port().unwrap();
         let cron_port = process::free_port().unwrap();
         let mut bindings: Vec<(&'static str, String)> = vec![
@@ -48,9 +51,9 @@ impl TestStack {
             bindings.push((name, value.clone()));
         }
         let dir = super::run_dir().join(format!("workerd-{}", self.database));
-        let config = xtask::worker::write_config(
+        let config = flowpulse_stack::worker::write_config(
             &dir,
-            &xtask::worker::WorkerSettings {
+            &flowpulse_stack::worker::WorkerSettings {
                 build_dir: &build,
                 port,
                 cron_port,
@@ -59,7 +62,7 @@ impl TestStack {
             },
         )
         .expect("workerd config");
-        let workerd = xtask::worker::start(
+        let workerd = flowpulse_stack::worker::start(
             &tools,
             &config,
             port,

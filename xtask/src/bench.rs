@@ -1,9 +1,9 @@
 //! `cargo xtask bench <which>`: runs a benchmark that prints its figures as ratios measured in
 //! one run (not a timed test: nothing fails when a goal is missed, the output says so).
 
-use crate::process;
-use crate::tools::{Extras, Tools};
 use anyhow::{bail, Result};
+use flowpulse_stack::process;
+use flowpulse_stack::tools::{Extras, Tools};
 use std::path::Path;
 use std::process::Command;
 
@@ -29,15 +29,22 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     n8n: false,
                 },
             )?;
-            let worker_build = crate::worker::build(repo, &tools)?;
-            let app_build = crate::app::build(repo, &tools, crate::app::Profile::Release)?;
+            let worker_build = flowpulse_stack::worker::build(repo, &tools)?;
+            let app_build =
+                flowpulse_stack::app::build(repo, &tools, flowpulse_stack::app::Profile::Release)?;
             process::run_visible(
                 "cargo bench (app)",
                 Command::new("cargo")
                     .args(["bench", "--package", "flowpulse-tests", "--bench", "app"])
-                    .env(crate::test_cmd::ENV_WORKER_BUILD, worker_build)
-                    .env(crate::test_cmd::ENV_APP_BIN, &app_build.server_binary)
-                    .env(crate::test_cmd::ENV_SITE_ROOT, &app_build.site_root)
+                    .env(flowpulse_stack::artifacts::ENV_WORKER_BUILD, worker_build)
+                    .env(
+                        flowpulse_stack::artifacts::ENV_APP_BIN,
+                        &app_build.server_binary,
+                    )
+                    .env(
+                        flowpulse_stack::artifacts::ENV_SITE_ROOT,
+                        &app_build.site_root,
+                    )
                     .current_dir(repo),
             )
         }

@@ -1,12 +1,12 @@
 //! `cargo xtask dev`: the whole local stack, in dependency order, until Ctrl-C.
 
-use crate::app;
-use crate::config::StackConfig;
-use crate::pg::{Durability, PgCluster};
-use crate::process::{self, Service};
-use crate::tools::{Extras, Tools};
-use crate::{postgrest, stack, worker};
 use anyhow::Result;
+use flowpulse_stack::app;
+use flowpulse_stack::config::StackConfig;
+use flowpulse_stack::pg::{Durability, PgCluster};
+use flowpulse_stack::process::{self, Service};
+use flowpulse_stack::tools::{Extras, Tools};
+use flowpulse_stack::{database, postgrest, worker};
 use std::time::{Duration, Instant};
 
 /// The database the dev stack uses inside its cluster.
@@ -47,7 +47,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         &logs.join("postgres.log"),
     )
     .await?;
-    let report = stack::prepare_database(
+    let report = database::prepare_database(
         &pg,
         DATABASE,
         &cfg.repo,
@@ -64,9 +64,9 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
     if let Some(warning) = flowpulse_cli::cli::dev_deploy(&cfg.repo, &client).await {
         println!("{warning}");
     }
-    let demo_user = stack::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
+    let demo_user = database::upsert_user(&client, &cfg.demo_email, &cfg.demo_password).await?;
     let demo_n8n = match demo {
-        true => Some(crate::demo::start(cfg, &client, demo_user).await?),
+        true => Some(flowpulse_stack::demo::start(cfg, &client, demo_user).await?),
         false => None,
     };
 
@@ -118,9 +118,9 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         demo_line = format!(
             "\n  demo n8n         {} (owner {} / {}), instance \"{}\" in the demo account",
             demo.base_url,
-            crate::n8n::OWNER_EMAIL,
-            crate::n8n::OWNER_PASSWORD,
-            crate::demo::PROVIDER_NAME
+            flowpulse_stack::n8n::OWNER_EMAIL,
+            flowpulse_stack::n8n::OWNER_PASSWORD,
+            flowpulse_stack::demo::PROVIDER_NAME
         );
         services.push(demo.service);
     }
@@ -144,7 +144,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         logs.display(),
     );
     // `services` is in reverse start order: clients stop before the servers they use.
-    let crons = crate::cron::schedules(&cfg.repo.join("edge-function/wrangler.toml"))?;
+    let crons = flowpulse_stack::cron::schedules(&cfg.repo.join("edge-function/wrangler.toml"))?;
     let cron_hook = format!("http://127.0.0.1:{}/__scheduled", cfg.cron_port);
     let outcome = supervise(&mut services, &crons, &cron_hook, &cfg.service_role_key).await;
     println!("stopping ...");
@@ -180,7 +180,7 @@ pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, Str
         ("FLOWPULSE_FUNCTIONS_URL", functions_url.to_string()),
         (
             "FLOWPULSE_DATABASE_URL",
-            crate::pg::url(cfg.pg_port, DATABASE, "postgres", &cfg.db_password),
+            flowpulse_stack::pg::url(cfg.pg_port, DATABASE, "postgres", &cfg.db_password),
         ),
         // The local stack serves plain HTTP on 127.0.0.1, where a `Secure` cookie cannot be set.
         ("FLOWPULSE_COOKIE_SECURE", "false".to_string()),
@@ -204,7 +204,7 @@ async fn supervise(
     let mut terminate = signal(SignalKind::terminate())?;
     let http = reqwest::Client::new();
     loop {
-        let next = crate::cron::next_firing(crons, chrono::Utc::now())?;
+        let next = flowpulse_stack::cron::next_firing(crons, chrono::Utc::now())?;
         let until_next = next
             .as_ref()
             .map(|(at, _)| (*at - chrono::Utc::now()).to_std().unwrap_or_default())

@@ -2,8 +2,8 @@
 //! the project makes — the native workspace, the app's server (`ssr`) and browser (`hydrate`,
 //! wasm32) builds, and the edge function on wasm32 — since each compiles code the others do not.
 
-use crate::process;
 use anyhow::Result;
+use flowpulse_stack::process;
 use std::path::Path;
 use std::process::Command;
 

@@ -1,9 +1,15 @@
 //! `cargo xtask <task>`: see `cargo xtask --help` and the README.
 
+mod bench;
+mod dev;
+mod lint;
+mod smoke;
+mod test_cmd;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use xtask::config::{self, StackConfig};
-use xtask::tools::{Extras, Tools};
+use flowpulse_stack::config::{self, StackConfig};
+use flowpulse_stack::tools::{Extras, Tools};
 
 #[derive(Parser)]
 #[command(about = "FlowPulse developer tasks")]
@@ -57,9 +63,9 @@ fn main() -> Result<()> {
         }
         Task::Dev { demo } => {
             let cfg = StackConfig::load(&repo)?;
-            tokio::runtime::Runtime::new()?.block_on(xtask::dev::run(&cfg, demo))
+            tokio::runtime::Runtime::new()?.block_on(dev::run(&cfg, demo))
         }
-        Task::Bench { which } => xtask::bench::run(&repo, &config::cache_dir(), &which),
-        Task::Test { extra } => xtask::test_cmd::run(&repo, &config::cache_dir(), &extra),
+        Task::Bench { which } => bench::run(&repo, &config::cache_dir(), &which),
+        Task::Test { extra } => test_cmd::run(&repo, &config::cache_dir(), &extra),
     }
 }

@@ -3,8 +3,8 @@
 //! the edge function's health URL, PostgREST and the cron hook must answer, and Ctrl-C must
 //! stop every service. Part of `cargo xtask test`.
 
-use crate::process;
 use anyhow::{anyhow, Context, Result};
+use flowpulse_stack::process;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

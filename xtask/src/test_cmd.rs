@@ -2,21 +2,13 @@
 //! function and the app, then runs every test of the workspace. The integration tests find the
 //! built artifacts through the environment variables set here.
 
-use crate::app;
-use crate::tools::{Extras, Tools};
-use crate::worker;
 use anyhow::{Context, Result};
+use flowpulse_stack::app;
+use flowpulse_stack::artifacts::{ENV_APP_BIN, ENV_SITE_ROOT, ENV_WORKER_BUILD, ENV_XTASK_BIN};
+use flowpulse_stack::tools::{Extras, Tools};
+use flowpulse_stack::worker;
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// Environment variable: the built edge function (`index.js` + `index_bg.wasm`).
-pub const ENV_WORKER_BUILD: &str = "FLOWPULSE_TEST_WORKER_BUILD";
-/// Environment variable: the app server binary.
-pub const ENV_APP_BIN: &str = "FLOWPULSE_TEST_APP_BIN";
-/// Environment variable: the app's site dir.
-pub const ENV_SITE_ROOT: &str = "FLOWPULSE_TEST_SITE_ROOT";
-/// Environment variable: this xtask binary, for the test that runs `cargo xtask dev`.
-pub const ENV_XTASK_BIN: &str = "FLOWPULSE_TEST_XTASK_BIN";
 
 /// Runs the whole suite; `extra` goes to every `cargo test` (e.g. a test-name filter).
 pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
@@ -69,6 +61,8 @@ pub fn run(repo: &Path, cache: &Path, extra: &[String]) -> Result<()> {
         "flowpulse-n8n",
         "--package",
         "flowpulse-pg",
+        "--package",
+        "flowpulse-stack",
         "--package",
         "xtask",
         "--package",

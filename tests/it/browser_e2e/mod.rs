@@ -297,7 +297,10 @@ async fn an_unreachable_instance_shows_what_to_check() {
     let s = site().await;
     let browser = browser::launch().await;
     sign_up(&browser, &s.app, "down@example.com").await;
-    let dead = format!("http://127.0.0.1:{}", xtask::process::free_port().unwrap());
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        flowpulse_stack::process::free_port().unwrap()
+    );
     add_instance(&browser, "Broken n8n", &dead, "n8n_api_whatever").await;
     browser
         .client

@@ -11,7 +11,7 @@ async fn anon_and_bad_tokens_get_nothing_from_any_table() {
     let f = Fixture::new().await;
     let expired = Auth::Bearer(f.stack.token_for(f.a.id, &f.a.email, -60));
     let forged = Auth::Bearer(
-        xtask::jwt::user_token(
+        flowpulse_stack::jwt::user_token(
             "another-secret-another-secret-0123456789",
             f.a.id,
             &f.a.email,
@@ -91,7 +91,7 @@ async fn anon_and_bad_tokens_get_nothing_from_any_table() {
         (expired.status.as_u16(), expired.code()),
         (401, Some("PGRST303"))
     );
-    let forged_token = xtask::jwt::user_token(
+    let forged_token = flowpulse_stack::jwt::user_token(
         "another-secret-another-secret-0123456789",
         f.a.id,
         &f.a.email,

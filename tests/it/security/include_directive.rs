@@ -6,12 +6,12 @@
 
 use crate::helpers::fake_n8n::FakeN8n;
 use crate::helpers::{database_url, empty_database, migrate, repo};
+use flowpulse_cli::cli::{self, Cli};
+use flowpulse_cli::config::{Config, Instance};
+use flowpulse_cli::export::{self, Exported, Selection};
+use flowpulse_cli::workflow::Definition;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use xtask::flowpulse_cli::cli::{self, Cli};
-use xtask::flowpulse_cli::config::{Config, Instance};
-use xtask::flowpulse_cli::export::{self, Exported, Selection};
-use xtask::flowpulse_cli::workflow::Definition;
 
 /// A name that, written raw into a migration, would start an include line of its own (and
 /// tries quotes, a backslash, a carriage return and a tab on the way).
@@ -38,7 +38,7 @@ async fn migrated_database() -> (String, tokio_postgres::Client, tempfile::TempD
     (database, client, dir)
 }
 
-async fn migrate_up(database: &str, dir: &Path) -> Result<(), xtask::flowpulse_cli::Error> {
+async fn migrate_up(database: &str, dir: &Path) -> Result<(), flowpulse_cli::Error> {
     let url = database_url(database).await;
     let args = [
         "flowpulse",

@@ -279,8 +279,8 @@ async fn the_edge_function_refuses_a_large_body_before_reading_it_token_first() 
 
 #[tokio::test]
 async fn the_flowpulse_tool_does_not_follow_a_redirect_with_the_key() {
-    use xtask::flowpulse_cli::config::Config;
-    use xtask::flowpulse_cli::export::{self, Selection};
+    use flowpulse_cli::config::Config;
+    use flowpulse_cli::export::{self, Selection};
     let target = FakeN8n::start().await;
     target.add_workflow("Orders");
     let redirector = MockServer::start().await;

@@ -4,15 +4,15 @@
 //! name is refused in plain words; and `flowpulse migrate up` migrates it over `verify-full`.
 
 use crate::helpers::{log_path, repo, run_dir};
+use flowpulse_cli::cli::{self, Cli};
 use flowpulse_pg::{DatabaseUrl, Error};
+use flowpulse_stack::pg::{Durability, PgCluster, ServerTls};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
 use std::path::PathBuf;
 use tokio::sync::OnceCell;
-use xtask::flowpulse_cli::cli::{self, Cli};
-use xtask::pg::{Durability, PgCluster, ServerTls};
 
 const PASSWORD: &str = "flowpulse-tls-test";
 
@@ -73,7 +73,7 @@ async fn tls_only_database() -> &'static TlsOnlyDatabase {
             };
             let cluster = PgCluster::start_tls_only(
                 &run_dir().join("pg-tls"),
-                xtask::process::free_port().expect("a free port"),
+                flowpulse_stack::process::free_port().expect("a free port"),
                 PASSWORD,
                 Durability::Throwaway,
                 &log_path("postgres-tls"),
@@ -210,7 +210,7 @@ async fn flowpulse_migrate_up_applies_the_migrations_over_verify_full() {
     db.cluster.ensure_database(database).await.expect("create");
     // What Supabase provides (roles, `auth`), as the harness prepares every database.
     let mut admin = db.cluster.connect(database).await.expect("admin");
-    xtask::migrate::apply_bootstrap(&mut admin, &repo().join("supabase/local"))
+    flowpulse_cli::migrate::apply_bootstrap(&mut admin, &repo().join("supabase/local"))
         .await
         .expect("bootstrap");
     let migrations = repo().join("supabase/migrations");
@@ -245,7 +245,7 @@ async fn flowpulse_migrate_up_applies_the_migrations_over_verify_full() {
         .await
         .expect("migrate status over verify-full");
 
-    let files = xtask::migrate::list(&migrations).unwrap();
+    let files = flowpulse_cli::migrate::list(&migrations).unwrap();
     let recorded: i64 = admin
         .query_one(
             "select count(*) from supabase_migrations.schema_migrations",

@@ -264,7 +264,7 @@ async fn internal_errors_are_500_without_internals() {
     // PostgREST address that nothing listens on: the function cannot reach its database.
     let dead = format!(
         "http://127.0.0.1:{}/api",
-        xtask::process::free_port().unwrap()
+        flowpulse_stack::process::free_port().unwrap()
     );
     let worker = stack
         .spawn_worker_with(&[("POSTGREST_URL", dead.clone())])

@@ -58,7 +58,7 @@ async fn every_bad_request_gets_its_status_and_a_json_error() {
         (reply.status.as_u16(), error_code(&reply)),
         (401, "expired_token")
     );
-    let forged = xtask::jwt::user_token(
+    let forged = flowpulse_stack::jwt::user_token(
         "not-the-secret-not-the-secret-0123456789",
         w.user.id,
         &w.user.email,

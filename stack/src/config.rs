@@ -174,7 +174,7 @@ pub fn cache_dir() -> PathBuf {
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("xtask lives in the workspace")
+        .expect("the stack crate lives in the workspace")
         .to_path_buf()
 }
 

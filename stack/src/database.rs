@@ -1,9 +1,9 @@
 //! Steps shared by the dev stack and the tests: preparing a database the way Supabase has it.
 
-use crate::migrate::{self, MigrationReport};
 use crate::pg::PgCluster;
 use crate::postgrest;
 use anyhow::Result;
+use flowpulse_cli::migrate::{self, MigrationReport};
 use std::path::Path;
 
 /// Creates `database` if needed, applies the local Supabase bootstrap, sets the
