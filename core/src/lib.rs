@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod base_url;
+pub mod builder;
 pub mod claims;
 pub mod contract;
 pub mod counters;
