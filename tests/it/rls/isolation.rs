@@ -54,7 +54,14 @@ async fn user_a_never_reaches_user_b_rows_in(table: &str) {
         Some("42501"),
         "{table}: refused by RLS: {reply:?}"
     );
-    if table != "providers" {
+    // (Rows that hang on no instance are tried against other owners' rows in `references`.)
+    let on_an_instance = [
+        "mvp_workflows",
+        "executions",
+        "sync_logs",
+        "workflow_deployments",
+    ];
+    if on_an_instance.contains(&table) {
         let on_b_provider = f.new_row(table, f.a.id, f.provider_b);
         let reply = f.rest.insert(table, &a, on_b_provider).await;
         assert!(
@@ -200,4 +207,24 @@ async fn user_a_never_reaches_user_b_executions() {
 #[tokio::test]
 async fn user_a_never_reaches_user_b_sync_logs() {
     user_a_never_reaches_user_b_rows_in("sync_logs").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_credentials() {
+    user_a_never_reaches_user_b_rows_in("credentials").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_conversations() {
+    user_a_never_reaches_user_b_rows_in("conversations").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_chat_messages() {
+    user_a_never_reaches_user_b_rows_in("chat_messages").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_workflow_deployments() {
+    user_a_never_reaches_user_b_rows_in("workflow_deployments").await;
 }

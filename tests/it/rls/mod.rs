@@ -15,7 +15,16 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// The tables that hold one user's data (each has `user_id`).
-const USER_TABLES: [&str; 4] = ["providers", "mvp_workflows", "executions", "sync_logs"];
+const USER_TABLES: [&str; 8] = [
+    "providers",
+    "mvp_workflows",
+    "executions",
+    "sync_logs",
+    "credentials",
+    "conversations",
+    "chat_messages",
+    "workflow_deployments",
+];
 
 struct Fixture {
     stack: TestStack,
@@ -24,6 +33,9 @@ struct Fixture {
     b: TestUser,
     provider_a: Uuid,
     provider_b: Uuid,
+    /// Two conversations per user (A's, then B's): the first holds the seeded messages and
+    /// deployment, the second is for rows the tests insert.
+    conversations: [[Uuid; 2]; 2],
 }
 
 impl Fixture {
@@ -41,15 +53,44 @@ impl Fixture {
             b,
             provider_a,
             provider_b,
+            conversations: [
+                [Uuid::new_v4(), Uuid::new_v4()],
+                [Uuid::new_v4(), Uuid::new_v4()],
+            ],
         };
         for user in [&fixture.a, &fixture.b] {
             let provider = fixture.provider_of(user);
-            for table in ["mvp_workflows", "executions", "sync_logs"] {
+            for index in 0..2 {
+                let conversation = json!({"id": fixture.conversation(user.id, index),
+                                          "user_id": user.id, "title": "Chat"});
+                fixture
+                    .superuser_insert("conversations", &conversation)
+                    .await;
+            }
+            let seeded = [
+                "mvp_workflows",
+                "executions",
+                "sync_logs",
+                "credentials",
+                "chat_messages",
+            ];
+            for table in seeded {
                 let body = fixture.new_row(table, user.id, provider);
                 fixture.superuser_insert(table, &body).await;
             }
+            let deployment = json!({"user_id": user.id, "provider_id": provider,
+                                    "conversation_id": fixture.conversation(user.id, 0)});
+            fixture
+                .superuser_insert("workflow_deployments", &deployment)
+                .await;
         }
         fixture
+    }
+
+    /// Conversation `index` (0 or 1) of `owner`.
+    fn conversation(&self, owner: Uuid, index: usize) -> Uuid {
+        let user = usize::from(owner != self.a.id);
+        self.conversations[user][index]
     }
 
     fn provider_of(&self, user: &TestUser) -> Uuid {
@@ -78,6 +119,14 @@ impl Fixture {
             "migration_metadata" => {
                 json!({"migration_file": format!("{unique}.sql"), "source": "dev"})
             }
+            "credentials" => json!({"user_id": owner, "name": format!("cred {unique}"),
+                                    "credential_type": "slackApi", "secret_ciphertext": "f2.1:x"}),
+            "conversations" => json!({"user_id": owner, "title": format!("Chat {unique}")}),
+            "chat_messages" => json!({"user_id": owner, "role": "user", "content": "hello",
+                                      "conversation_id": self.conversation(owner, 0)}),
+            // The second conversation: the first already has a deployment on this provider.
+            "workflow_deployments" => json!({"user_id": owner, "provider_id": provider,
+                                             "conversation_id": self.conversation(owner, 1)}),
             other => panic!("no row shape for {other}"),
         }
     }
@@ -173,6 +222,10 @@ fn patch_for(table: &str) -> Value {
         "mvp_workflows" => json!({"name": "hijacked", "execution_count": 999}),
         "executions" => json!({"status": "error"}),
         "sync_logs" => json!({"status": "error", "error_message": "hijacked"}),
+        "credentials" => json!({"name": "hijacked"}),
+        "conversations" => json!({"title": "hijacked"}),
+        "chat_messages" => json!({"content": "hijacked"}),
+        "workflow_deployments" => json!({"status": "failed", "error": "hijacked"}),
         other => panic!("no patch for {other}"),
     }
 }

@@ -23,6 +23,8 @@ struct Case {
 async fn cases(f: &Fixture) -> Vec<Case> {
     let (a, b) = (f.a.id, f.b.id);
     let b_workflow = f.ids_of("mvp_workflows", b).await[0].clone();
+    let a_credential = f.ids_of("credentials", a).await[0].clone();
+    let b_credential = f.ids_of("credentials", b).await[0].clone();
     let unique = || Uuid::new_v4().simple().to_string();
     let execution_id = || i64::from(Uuid::new_v4().as_fields().0 >> 1);
     vec![
@@ -84,6 +86,82 @@ async fn cases(f: &Fixture) -> Vec<Case> {
             update: json!({"provider_id": f.provider_b}),
         },
         Case {
+            key: "credentials.credentials_user_id_fkey",
+            table: "credentials",
+            insert: json!({"user_id": b, "name": unique(), "credential_type": "slackApi",
+                           "secret_ciphertext": "f2.1:x"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "credential_deployments.credential_deployments_user_id_fkey",
+            table: "credential_deployments",
+            insert: json!({"user_id": b, "credential_id": a_credential, "provider_id": f.provider_a,
+                           "n8n_credential_id": "x", "credential_version": "2026-01-01T00:00:00Z"}),
+            update: json!({}),
+        },
+        Case {
+            key: "credential_deployments.credential_deployments_credential_id_user_id_fkey",
+            table: "credential_deployments",
+            insert: json!({"user_id": a, "credential_id": b_credential, "provider_id": f.provider_a,
+                           "n8n_credential_id": "x", "credential_version": "2026-01-01T00:00:00Z"}),
+            update: json!({}),
+        },
+        Case {
+            key: "credential_deployments.credential_deployments_provider_id_user_id_fkey",
+            table: "credential_deployments",
+            insert: json!({"user_id": a, "credential_id": a_credential, "provider_id": f.provider_b,
+                           "n8n_credential_id": "x", "credential_version": "2026-01-01T00:00:00Z"}),
+            update: json!({}),
+        },
+        Case {
+            key: "conversations.conversations_user_id_fkey",
+            table: "conversations",
+            insert: json!({"user_id": b, "title": "Chat"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "chat_messages.chat_messages_user_id_fkey",
+            table: "chat_messages",
+            insert: json!({"user_id": b, "conversation_id": f.conversation(a, 0),
+                           "role": "user", "content": "hi"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "chat_messages.chat_messages_conversation_id_user_id_fkey",
+            table: "chat_messages",
+            insert: json!({"user_id": a, "conversation_id": f.conversation(b, 0),
+                           "role": "user", "content": "hi"}),
+            update: json!({"conversation_id": f.conversation(b, 0)}),
+        },
+        Case {
+            key: "workflow_deployments.workflow_deployments_user_id_fkey",
+            table: "workflow_deployments",
+            insert: json!({"user_id": b, "conversation_id": f.conversation(a, 1),
+                           "provider_id": f.provider_a}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "workflow_deployments.workflow_deployments_conversation_id_user_id_fkey",
+            table: "workflow_deployments",
+            insert: json!({"user_id": a, "conversation_id": f.conversation(b, 1),
+                           "provider_id": f.provider_a}),
+            update: json!({"conversation_id": f.conversation(b, 1)}),
+        },
+        Case {
+            key: "workflow_deployments.workflow_deployments_provider_id_user_id_fkey",
+            table: "workflow_deployments",
+            insert: json!({"user_id": a, "conversation_id": f.conversation(a, 1),
+                           "provider_id": f.provider_b}),
+            update: json!({"provider_id": f.provider_b}),
+        },
+        Case {
+            key: "workflow_deployments.workflow_deployments_workflow_id_provider_id_user_id_fkey",
+            table: "workflow_deployments",
+            insert: json!({"user_id": a, "conversation_id": f.conversation(a, 1),
+                           "provider_id": f.provider_a, "workflow_id": b_workflow}),
+            update: json!({"workflow_id": b_workflow}),
+        },
+        Case {
             // Deployment bookkeeping has no owner: signed-in users reach neither table at all.
             key: "n8n_workflow_deployments.n8n_workflow_deployments_workflow_id_fkey",
             table: "n8n_workflow_deployments",
@@ -111,7 +189,19 @@ async fn a_rows_pointing_at_b(f: &Fixture) -> i64 {
                  where e.user_id = $1 and w.user_id = $2)
              + (select count(*) from public.sync_logs l
                   join public.providers p on p.id = l.provider_id
-                 where l.user_id = $1 and p.user_id = $2)",
+                 where l.user_id = $1 and p.user_id = $2)
+             + (select count(*) from public.chat_messages m
+                  join public.conversations c on c.id = m.conversation_id
+                 where m.user_id = $1 and c.user_id = $2)
+             + (select count(*) from public.workflow_deployments d
+                  left join public.conversations c on c.id = d.conversation_id
+                  left join public.providers p on p.id = d.provider_id
+                  left join public.mvp_workflows w on w.id = d.workflow_id
+                 where d.user_id = $1 and $2 in (c.user_id, p.user_id, w.user_id))
+             + (select count(*) from public.credential_deployments d
+                  join public.credentials c on c.id = d.credential_id
+                  join public.providers p on p.id = d.provider_id
+                 where d.user_id = $1 and $2 in (c.user_id, p.user_id))",
             &[&f.a.id, &f.b.id],
         )
         .await
@@ -131,9 +221,9 @@ async fn no_foreign_key_lets_a_user_point_her_rows_at_another_users_rows() {
             "{}: insert pointing at B: {reply:?}",
             case.key
         );
-        // The bookkeeping table has no owner and no rows of A's to update.
+        // Tables keyed by something other than `id`: their inserts are the attack.
         let own = match case.table {
-            "n8n_workflow_deployments" => Vec::new(),
+            "n8n_workflow_deployments" | "credential_deployments" => Vec::new(),
             table => f.ids_of(table, f.a.id).await,
         };
         if let Some(id) = own.first() {
