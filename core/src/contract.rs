@@ -10,7 +10,13 @@ use crate::rows::SyncStatus;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every valid `action` value, in the order error messages list them.
-pub const ACTIONS: &[&str] = &["sync_all_workflows", "sync_workflow", "cleanup_workflows"];
+pub const ACTIONS: &[&str] = &[
+    "sync_all_workflows",
+    "sync_workflow",
+    "cleanup_workflows",
+    "deploy_workflow",
+    "remove_workflow",
+];
 
 /// A request body, selected by its `"action"` field.
 ///
@@ -36,6 +42,22 @@ pub enum SyncRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dry_run: Option<bool>,
     },
+    /// Deploy a builder conversation's current plan to one of the caller's instances as
+    /// `[USR-<8 hex>] <title>`: created the first time, updated in place after.
+    DeployWorkflow {
+        /// `conversations.id`.
+        conversation_id: Uuid,
+        /// `providers.id` of the target instance.
+        provider_id: Uuid,
+        /// Activate it after deploying (default: leave activation as it is; new ones inactive).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activate: Option<bool>,
+    },
+    /// Remove a builder-made workflow: delete it in n8n, archive its row (history kept).
+    RemoveWorkflow {
+        /// `mvp_workflows.id` of the workflow.
+        workflow_id: Uuid,
+    },
 }
 
 impl SyncRequest {
@@ -45,6 +67,8 @@ impl SyncRequest {
             Self::SyncAllWorkflows { .. } => ACTIONS[0],
             Self::SyncWorkflow { .. } => ACTIONS[1],
             Self::CleanupWorkflows { .. } => ACTIONS[2],
+            Self::DeployWorkflow { .. } => ACTIONS[3],
+            Self::RemoveWorkflow { .. } => ACTIONS[4],
         }
     }
 }
@@ -141,6 +165,45 @@ pub struct SyncResponse {
     /// Present for `cleanup_workflows`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<CleanupReport>,
+    /// Present for `deploy_workflow` and `remove_workflow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentReport>,
+}
+
+/// What `deploy_workflow` or `remove_workflow` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentReport {
+    /// `workflow_deployments.id`.
+    pub deployment_id: Option<Uuid>,
+    /// `mvp_workflows.id` of the workflow.
+    pub workflow_id: Option<Uuid>,
+    /// n8n's id of the workflow.
+    pub n8n_workflow_id: Option<String>,
+    /// Its name in n8n (`[USR-<8 hex>] <title>`).
+    pub name: String,
+    /// What happened.
+    pub outcome: DeployOutcome,
+    /// Whether it is active in n8n now.
+    pub active: bool,
+    /// Credentials created in (or replaced in) the target n8n for it, by name.
+    #[serde(default)]
+    pub credentials_created: Vec<String>,
+}
+
+/// What a deploy or remove did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployOutcome {
+    /// A new workflow in n8n.
+    Created,
+    /// The same workflow, changed in place.
+    Updated,
+    /// Nothing to change.
+    Unchanged,
+    /// Another request is deploying this conversation to this instance right now.
+    InProgress,
+    /// Deleted in n8n, archived in FlowPulse.
+    Removed,
 }
 
 /// The outcome for one provider.
@@ -262,9 +325,12 @@ mod tests {
     #[test]
     fn a_request_serializes_back_to_the_same_body() {
         for action in ACTIONS {
+            let deploy = json!({ "action": action, "conversation_id": Uuid::nil(),
+                                 "provider_id": Uuid::nil(), "activate": true });
             let request =
                 parse(&json!({ "action": action, "workflow_id": Uuid::nil() }).to_string())
                     .or_else(|_| parse(&json!({ "action": action }).to_string()))
+                    .or_else(|_| parse(&deploy.to_string()))
                     .unwrap();
             assert_eq!(request.action(), *action);
             assert_eq!(
@@ -351,6 +417,7 @@ mod tests {
             }],
             sync_log_ids: vec![Uuid::nil()],
             cleanup: None,
+            deployment: None,
         };
         let wire = serde_json::to_value(&response).unwrap();
         assert_eq!(wire["results"][0]["status"], "success");

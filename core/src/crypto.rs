@@ -67,6 +67,14 @@ impl SecretBinding {
             "flowpulse/providers.api_key\0{provider_id}\0{origin}"
         ))
     }
+
+    /// A user's n8n credential (its fields as JSON): bound to its `credentials` row and its
+    /// n8n credential type, so the secrets of one type never fill in another.
+    pub fn credential(credential_id: Uuid, credential_type: &str) -> Self {
+        Self(format!(
+            "flowpulse/credentials.secret\0{credential_id}\0{credential_type}"
+        ))
+    }
 }
 
 impl fmt::Debug for SecretBinding {
@@ -424,7 +432,8 @@ mod tests {
             SecretBinding::provider_api_key(Uuid::from_u128(1), "https://evil.example");
         let other_port =
             SecretBinding::provider_api_key(Uuid::from_u128(1), "https://n8n.example.com:8443");
-        for wrong in [other_row, other_host, other_port] {
+        let a_credential = SecretBinding::credential(Uuid::from_u128(1), "slackApi");
+        for wrong in [other_row, other_host, other_port, a_credential] {
             assert_eq!(
                 ring.decrypt(&stored, &wrong),
                 Err(CryptoError::Tampered),

@@ -40,6 +40,13 @@ pub enum EdgeError {
     /// A provider or workflow named in the request does not exist or is not the caller's.
     #[error("{0}")]
     NotFound(String),
+    /// The request is well-formed but cannot be carried out as it stands (e.g. a plan that
+    /// does not validate); the message says why.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// n8n refused or failed a deploy or remove; the message says what to check.
+    #[error("{0}")]
+    DeployFailed(String),
     /// Every requested provider's n8n could not be reached; the messages name them.
     #[error("n8n unreachable: {}", .0.join("; "))]
     N8nUnreachable(Vec<String>),
@@ -74,7 +81,8 @@ impl EdgeError {
             Self::MethodNotAllowed { .. } => 405,
             Self::RouteNotFound(_) | Self::NotFound(_) => 404,
             Self::BadRequest(error) => error.http_status(),
-            Self::N8nUnreachable(_) => 502,
+            Self::N8nUnreachable(_) | Self::DeployFailed(_) => 502,
+            Self::Unprocessable(_) => 422,
             Self::Config(_) | Self::Store(_) | Self::Internal(_) => 500,
         }
     }
@@ -90,6 +98,8 @@ impl EdgeError {
             Self::RouteNotFound(_) | Self::NotFound(_) => "not_found",
             Self::BadRequest(error) => error.code(),
             Self::N8nUnreachable(_) => "n8n_unreachable",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::DeployFailed(_) => "deploy_failed",
             Self::Config(_) | Self::Store(_) | Self::Internal(_) => "internal_error",
         }
     }

@@ -45,8 +45,9 @@ pub fn document() -> Value {
                         "404": error_response("The provider or workflow does not exist or is not the caller's."),
                         "405": error_response("Wrong method; see the Allow header."),
                         "413": error_response("Body larger than 64 KiB."),
+                        "422": error_response("deploy_workflow: the conversation has no plan yet, or it does not validate (the message lists the problems); remove_workflow: the workflow was not built in FlowPulse."),
                         "500": error_response("Internal error; details only in the function's logs."),
-                        "502": error_response("Every requested provider's n8n was unreachable; the message names them.")
+                        "502": error_response("Every requested provider's n8n was unreachable (n8n_unreachable, the message names them), or n8n refused a deploy or remove (deploy_failed, the message says what to check; nothing half-created is left).")
                     }
                 },
                 "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Preflight accepted."}}}
@@ -77,7 +78,9 @@ pub fn document() -> Value {
                     "oneOf": [
                         {"$ref": "#/components/schemas/SyncAllWorkflows"},
                         {"$ref": "#/components/schemas/SyncWorkflow"},
-                        {"$ref": "#/components/schemas/CleanupWorkflows"}
+                        {"$ref": "#/components/schemas/CleanupWorkflows"},
+                        {"$ref": "#/components/schemas/DeployWorkflow"},
+                        {"$ref": "#/components/schemas/RemoveWorkflow"}
                     ],
                     "discriminator": {"propertyName": "action"}
                 },
@@ -110,6 +113,44 @@ pub fn document() -> Value {
                             "description": "Report without changing anything. Default: true for users, false for service_role."}
                     }
                 },
+                "DeployWorkflow": {
+                    "type": "object",
+                    "required": ["action", "conversation_id", "provider_id"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "action": {"type": "string", "enum": [ACTIONS[3]]},
+                        "conversation_id": {"type": "string", "format": "uuid",
+                            "description": "conversations.id: its current plan is deployed."},
+                        "provider_id": {"type": "string", "format": "uuid",
+                            "description": "The target instance (providers.id)."},
+                        "activate": {"type": "boolean", "nullable": true,
+                            "description": "Activate (true) or deactivate (false) after deploying; default: leave it (new workflows are inactive)."}
+                    }
+                },
+                "RemoveWorkflow": {
+                    "type": "object",
+                    "required": ["action", "workflow_id"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "action": {"type": "string", "enum": [ACTIONS[4]]},
+                        "workflow_id": {"type": "string", "format": "uuid",
+                            "description": "mvp_workflows.id of a workflow built in FlowPulse's chat."}
+                    }
+                },
+                "DeploymentReport": {
+                    "type": "object",
+                    "required": ["name", "outcome", "active"],
+                    "properties": {
+                        "deployment_id": {"type": "string", "format": "uuid", "nullable": true},
+                        "workflow_id": {"type": "string", "format": "uuid", "nullable": true},
+                        "n8n_workflow_id": {"type": "string", "nullable": true},
+                        "name": {"type": "string", "description": "[USR-<8 hex>] <title>"},
+                        "outcome": {"type": "string", "enum": ["created", "updated", "unchanged", "in_progress", "removed"]},
+                        "active": {"type": "boolean"},
+                        "credentials_created": {"type": "array", "items": {"type": "string"},
+                            "description": "Credentials created (or re-created after an edit) in the target n8n, by name."}
+                    }
+                },
                 "SyncResponse": {
                     "type": "object",
                     "required": ["ok", "action", "results", "sync_log_ids"],
@@ -118,7 +159,8 @@ pub fn document() -> Value {
                         "action": {"type": "string", "enum": ACTIONS},
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/ProviderResult"}},
                         "sync_log_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
-                        "cleanup": {"$ref": "#/components/schemas/CleanupReport"}
+                        "cleanup": {"$ref": "#/components/schemas/CleanupReport"},
+                        "deployment": {"$ref": "#/components/schemas/DeploymentReport"}
                     }
                 },
                 "ProviderResult": {
@@ -181,7 +223,7 @@ mod tests {
         for action in ACTIONS {
             assert!(text.contains(action), "{action}");
         }
-        for status in ["400", "401", "405", "413", "500", "502"] {
+        for status in ["400", "401", "405", "413", "422", "500", "502"] {
             assert!(doc["paths"][FUNCTION_PATH]["post"]["responses"][status].is_object());
         }
     }

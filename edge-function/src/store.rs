@@ -21,7 +21,12 @@ use crate::runtime;
 use flowpulse_core::postgrest::ErrorBody;
 use flowpulse_core::text::shorten;
 
+mod builder;
 mod types;
+pub use builder::{
+    BuilderWorkflowRef, BuilderWorkflowRow, Claim, ConversationRow, CredentialDeploymentRow,
+    CredentialRow, DeploymentUpdate,
+};
 use types::api_error;
 pub use types::{ArchivedWorkflow, IngestOutcome, PruneOutcome, StoreError, WorkflowRef};
 

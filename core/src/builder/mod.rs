@@ -3,4 +3,12 @@
 //! version FlowPulse is tested against, the renderer to n8n JSON and the validator that runs
 //! before anything is deployed.
 
+pub mod catalogue;
+pub mod compose;
+#[cfg(test)]
+mod fixtures;
+pub mod graph;
 pub mod plan;
+pub mod render;
+pub mod summary;
+pub mod validate;

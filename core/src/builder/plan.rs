@@ -139,6 +139,10 @@ pub enum Step {
     Email {
         /// Recipient(s), comma-separated.
         to: String,
+        /// Sender address. n8n's Send Email node requires one and the SMTP credential does not
+        /// carry it, so the plan must.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
         /// Subject line.
         subject: String,
         /// Plain-text body.

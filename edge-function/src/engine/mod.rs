@@ -5,13 +5,16 @@
 //! around [`run_authenticated`].
 
 mod cleanup;
+mod deploy;
 mod executions;
 mod progress;
 mod workflows;
 
 use std::future::Future;
 
-use flowpulse_core::contract::{CleanupReport, ProviderResult, SyncRequest, SyncResponse};
+use flowpulse_core::contract::{
+    CleanupReport, DeploymentReport, ProviderResult, SyncRequest, SyncResponse,
+};
 use flowpulse_core::rows::{
     Provider, ProviderStatus, SyncLogFinish, SyncLogInsert, SyncStatus, SyncType,
 };
@@ -150,6 +153,12 @@ pub async fn run_authenticated(
                 .await;
             Ok(ctx.report(vec![outcome], None))
         }
+        SyncRequest::DeployWorkflow {
+            conversation_id,
+            provider_id,
+            activate,
+        } => deploy::deploy(&ctx, conversation_id, provider_id, activate).await,
+        SyncRequest::RemoveWorkflow { workflow_id } => deploy::remove(&ctx, workflow_id).await,
         SyncRequest::CleanupWorkflows { dry_run } => {
             // Users get a preview unless they ask otherwise; cron and admins act.
             let dry_run = dry_run.unwrap_or(matches!(auth.caller, Caller::User { .. }));
@@ -407,6 +416,21 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The reply of a deploy or remove.
+    fn deployment_report(&self, deployment: DeploymentReport) -> RunReport {
+        RunReport {
+            response: SyncResponse {
+                ok: true,
+                action: self.action.to_string(),
+                results: Vec::new(),
+                sync_log_ids: Vec::new(),
+                cleanup: None,
+                deployment: Some(deployment),
+            },
+            unreachable: Vec::new(),
+        }
+    }
+
     fn report(&self, outcomes: Vec<ProviderOutcome>, cleanup: Option<CleanupReport>) -> RunReport {
         let ok = outcomes
             .iter()
@@ -428,6 +452,7 @@ impl<'a> Ctx<'a> {
                 results: outcomes.into_iter().map(|outcome| outcome.result).collect(),
                 sync_log_ids,
                 cleanup,
+                deployment: None,
             },
             unreachable,
         }

@@ -45,6 +45,7 @@ fn the_run_is_502_only_when_every_provider_was_unreachable() {
             results,
             sync_log_ids: Vec::new(),
             cleanup: None,
+            deployment: None,
         },
         unreachable,
     };
