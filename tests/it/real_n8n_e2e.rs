@@ -2,55 +2,10 @@
 //! some throwing, called for real; then a sync through the edge function on workerd, exactly as
 //! curl would send it. The counters must equal what n8n's own execution list says.
 
-use crate::helpers::real_n8n::{self, Outcome, RealN8n};
-use crate::helpers::worker::TestWorker;
-use crate::helpers::{spawn_stack, TestStack};
-use serde_json::{json, Value};
+use crate::helpers::real_n8n::{self, Outcome};
+use crate::helpers::spawn_stack;
+use serde_json::Value;
 use uuid::Uuid;
-
-async fn sync_all(worker: &TestWorker, token: &str) -> Value {
-    let reply = reqwest::Client::new()
-        .post(&worker.url)
-        .bearer_auth(token)
-        .json(&json!({"action": "sync_all_workflows"}))
-        .send()
-        .await
-        .expect("worker answers");
-    let status = reply.status();
-    let body: Value = reply.json().await.expect("JSON reply");
-    assert_eq!(status, 200, "sync replied {status}: {body}");
-    assert_eq!(body["ok"], true, "sync reported a failure: {body}");
-    body
-}
-
-/// (execution_count, successful, failed, stored executions) as FlowPulse has them.
-async fn stored(stack: &TestStack, provider: Uuid, workflow: &str) -> (i64, i64, i64, i64) {
-    let row = stack
-        .db
-        .query_one(
-            "select w.execution_count, w.successful_executions, w.failed_executions,
-                    (select count(*) from public.executions e where e.workflow_id = w.id)
-             from public.mvp_workflows w where w.provider_id = $1 and w.n8n_workflow_id = $2",
-            &[&provider, &workflow],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("workflow {workflow} was synced: {e:?}"));
-    (row.get(0), row.get(1), row.get(2), row.get(3))
-}
-
-/// The same four numbers computed from n8n's own execution list.
-async fn truth(n8n: &RealN8n, workflow: &str) -> (i64, i64, i64, i64) {
-    let list = n8n.executions_of(workflow).await;
-    let count = |pred: &dyn Fn(&str) -> bool| {
-        list.iter().filter(|e| pred(e.status.as_str())).count() as i64
-    };
-    (
-        count(&|s| matches!(s, "success" | "error" | "crashed" | "canceled")),
-        count(&|s| s == "success"),
-        count(&|s| matches!(s, "error" | "crashed")),
-        list.len() as i64,
-    )
-}
 
 #[tokio::test]
 async fn syncing_a_real_n8n_through_the_worker_fills_the_counters_exactly() {
@@ -73,16 +28,16 @@ async fn syncing_a_real_n8n_through_the_worker_fills_the_counters_exactly() {
     n8n.wait_for_executions(&ok_id, 3).await;
     n8n.wait_for_executions(&bad_id, 2).await;
 
-    sync_all(&worker, &user.token).await;
+    worker.sync_all(&user.token).await;
     for workflow in [&ok_id, &bad_id] {
         assert_eq!(
-            stored(&stack, provider, workflow).await,
-            truth(n8n, workflow).await,
+            stack.counters_of(provider, workflow).await,
+            n8n.counters(workflow).await,
             "{workflow} after the first sync"
         );
     }
-    assert_eq!(stored(&stack, provider, &ok_id).await, (3, 3, 0, 3));
-    assert_eq!(stored(&stack, provider, &bad_id).await, (2, 0, 2, 2));
+    assert_eq!(stack.counters_of(provider, &ok_id).await, (3, 3, 0, 3));
+    assert_eq!(stack.counters_of(provider, &bad_id).await, (2, 0, 2, 2));
 
     // A second sync with nothing new changes nothing.
     let executions_before: i64 = stack
@@ -91,7 +46,7 @@ async fn syncing_a_real_n8n_through_the_worker_fills_the_counters_exactly() {
         .await
         .unwrap()
         .get(0);
-    sync_all(&worker, &user.token).await;
+    worker.sync_all(&user.token).await;
     let executions_after: i64 = stack
         .db
         .query_one("select count(*) from public.executions", &[])
@@ -102,23 +57,23 @@ async fn syncing_a_real_n8n_through_the_worker_fills_the_counters_exactly() {
         executions_before, executions_after,
         "no execution stored twice"
     );
-    assert_eq!(stored(&stack, provider, &ok_id).await, (3, 3, 0, 3));
-    assert_eq!(stored(&stack, provider, &bad_id).await, (2, 0, 2, 2));
+    assert_eq!(stack.counters_of(provider, &ok_id).await, (3, 3, 0, 3));
+    assert_eq!(stack.counters_of(provider, &bad_id).await, (2, 0, 2, 2));
 
     // New executions appear after the next sync.
     n8n.trigger(&ok_path, 2).await;
     n8n.trigger(&bad_path, 1).await;
     n8n.wait_for_executions(&ok_id, 5).await;
     n8n.wait_for_executions(&bad_id, 3).await;
-    sync_all(&worker, &user.token).await;
+    worker.sync_all(&user.token).await;
     for workflow in [&ok_id, &bad_id] {
         assert_eq!(
-            stored(&stack, provider, workflow).await,
-            truth(n8n, workflow).await,
+            stack.counters_of(provider, workflow).await,
+            n8n.counters(workflow).await,
             "{workflow} after new runs"
         );
     }
-    assert_eq!(stored(&stack, provider, &ok_id).await, (5, 5, 0, 5));
+    assert_eq!(stack.counters_of(provider, &ok_id).await, (5, 5, 0, 5));
 
     // Every run left a finished sync_logs row.
     let logs: Vec<String> = stack

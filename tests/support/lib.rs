@@ -253,6 +253,39 @@ impl TestStack {
         keys.encrypt(api_key, &binding, &mut rand_core::OsRng)
     }
 
+    /// (execution_count, successful, failed, stored executions) of a workflow as FlowPulse has
+    /// them.
+    pub async fn counters_of(&self, provider: Uuid, n8n_workflow_id: &str) -> (i64, i64, i64, i64) {
+        let row = self
+            .db
+            .query_one(
+                "select w.execution_count, w.successful_executions, w.failed_executions,
+                        (select count(*) from public.executions e where e.workflow_id = w.id)
+                 from public.mvp_workflows w
+                 where w.provider_id = $1 and w.n8n_workflow_id = $2",
+                &[&provider, &n8n_workflow_id],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("workflow {n8n_workflow_id} was synced: {e:?}"));
+        (row.get(0), row.get(1), row.get(2), row.get(3))
+    }
+
+    /// A credential's fields encrypted as the app stores them for credential `id` of `type`.
+    pub fn encrypt_credential(
+        &self,
+        id: Uuid,
+        credential_type: &str,
+        fields: &serde_json::Value,
+    ) -> String {
+        let keys = flowpulse_core::crypto::KeyRing::from_base64(
+            flowpulse_core::crypto::CURRENT_KEY_VERSION,
+            &self.encryption_key,
+        )
+        .expect("key");
+        let binding = flowpulse_core::crypto::SecretBinding::credential(id, credential_type);
+        keys.encrypt(&fields.to_string(), &binding, &mut rand_core::OsRng)
+    }
+
     /// This stack's service ports (PostgreSQL, PostgREST) and `more`, as a deny list.
     pub fn own_ports(&self, more: &[u16]) -> String {
         let postgrest_port: u16 = self

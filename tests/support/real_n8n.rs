@@ -77,6 +77,21 @@ impl RealN8n {
             .expect("execution list")
     }
 
+    /// (final executions, successful, failed, listed) of a workflow by n8n's own list: what
+    /// FlowPulse's counters must equal.
+    pub async fn counters(&self, workflow_id: &str) -> (i64, i64, i64, i64) {
+        let list = self.executions_of(workflow_id).await;
+        let count = |pred: &dyn Fn(&str) -> bool| {
+            i64::try_from(list.iter().filter(|e| pred(e.status.as_str())).count()).unwrap()
+        };
+        (
+            count(&|s| matches!(s, "success" | "error" | "crashed" | "canceled")),
+            count(&|s| s == "success"),
+            count(&|s| matches!(s, "error" | "crashed")),
+            i64::try_from(list.len()).unwrap(),
+        )
+    }
+
     /// Waits until n8n lists `count` executions of a workflow.
     pub async fn wait_for_executions(&self, workflow_id: &str, count: usize) -> Vec<Execution> {
         self.api()

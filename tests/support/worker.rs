@@ -81,3 +81,29 @@ impl TestStack {
         }
     }
 }
+
+impl TestWorker {
+    /// Posts an action body as the holder of `token` (curl's way); the status and JSON reply.
+    pub async fn act(&self, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let reply = reqwest::Client::new()
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("worker answers");
+        let status = reply.status().as_u16();
+        let body = reply.json().await.expect("JSON reply");
+        (status, body)
+    }
+
+    /// `sync_all_workflows` as the holder of `token`; it must succeed.
+    pub async fn sync_all(&self, token: &str) -> serde_json::Value {
+        let (status, body) = self
+            .act(token, serde_json::json!({"action": "sync_all_workflows"}))
+            .await;
+        assert_eq!(status, 200, "sync replied {status}: {body}");
+        assert_eq!(body["ok"], true, "sync reported a failure: {body}");
+        body
+    }
+}

@@ -26,18 +26,31 @@ use crate::runtime;
 use crate::store::{Claim, CredentialRow, DeploymentUpdate, StoreError};
 
 /// A deploy step that failed, in words the user reads.
-struct Failure(String);
+enum Failure {
+    /// Something the user can fix in FlowPulse (a credential missing or unreadable): 422.
+    Input(String),
+    /// n8n or the database failed or refused: 502.
+    Upstream(String),
+}
+
+impl Failure {
+    fn message(&self) -> &str {
+        match self {
+            Self::Input(message) | Self::Upstream(message) => message,
+        }
+    }
+}
 
 impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
         runtime::log_error(&format!("deploy: {error}"));
-        Failure("FlowPulse could not save the deployment; try again.".into())
+        Failure::Upstream("FlowPulse could not save the deployment; try again.".into())
     }
 }
 
 impl From<flowpulse_n8n::N8nError> for Failure {
     fn from(error: flowpulse_n8n::N8nError) -> Self {
-        Failure(error.to_string())
+        Failure::Upstream(error.to_string())
     }
 }
 
@@ -102,7 +115,8 @@ pub(super) async fn deploy(
     };
     match job.run().await {
         Ok(done) => Ok(ctx.deployment_report(done)),
-        Err(Failure(message)) => {
+        Err(failure) => {
+            let message = failure.message().to_string();
             let update = DeploymentUpdate {
                 status: "failed",
                 workflow_id: None,
@@ -115,7 +129,10 @@ pub(super) async fn deploy(
             if let Err(error) = ctx.store.finish_deployment(claim.id, &update).await {
                 runtime::log_error(&format!("deploy: could not record a failure: {error}"));
             }
-            Err(EdgeError::DeployFailed(message))
+            Err(match failure {
+                Failure::Input(_) => EdgeError::Unprocessable(message),
+                Failure::Upstream(_) => EdgeError::DeployFailed(message),
+            })
         }
     }
 }
@@ -134,7 +151,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     async fn run(&self) -> Result<DeploymentReport, Failure> {
-        let n8n = self.ctx.client(self.provider).map_err(Failure)?;
+        let n8n = self.ctx.client(self.provider).map_err(Failure::Input)?;
         let (credential_ids, created, replaced) = self.credentials(&n8n).await?;
         let definition = self.render(&credential_ids)?;
         let hash = version_hash(&definition);
@@ -239,7 +256,7 @@ impl Job<'_> {
         let mut replaced = Vec::new();
         for need in needed {
             let Some(name) = need.name.clone() else {
-                return Err(Failure(format!(
+                return Err(Failure::Input(format!(
                     "choose a {} credential for \"{}\" first",
                     need.credential_type, need.step
                 )));
@@ -248,7 +265,7 @@ impl Job<'_> {
                 .iter()
                 .find(|c| c.credential_type == need.credential_type && c.name == name)
             else {
-                return Err(Failure(format!(
+                return Err(Failure::Input(format!(
                     "you have no {} credential named \"{name}\": add it on the Credentials page",
                     need.credential_type
                 )));
@@ -291,7 +308,7 @@ impl Job<'_> {
             .ok()
             .and_then(|text| serde_json::from_str::<Value>(&text).ok())
             .ok_or_else(|| {
-                Failure(format!(
+                Failure::Input(format!(
                     "the credential \"{}\" cannot be read any more: enter its fields again",
                     credential.name
                 ))
@@ -320,11 +337,18 @@ impl Job<'_> {
         &self,
         credential_ids: &BTreeMap<(String, String), String>,
     ) -> Result<WorkflowDefinition, Failure> {
-        let mut next_id = || Uuid::new_v4();
+        // Ids derived from the deployment: the same plan renders the same JSON (so a redeploy
+        // without changes is recognised), and a node keeps its id — and a webhook its
+        // registration — across redeploys.
+        let mut counter = 0u32;
+        let mut next_id = || {
+            counter += 1;
+            Uuid::new_v5(&self.claim.id, &counter.to_be_bytes())
+        };
         let workflow = render::render(self.plan, self.user_id, credential_ids, &mut next_id)
-            .map_err(|error| Failure(error.to_string()))?;
+            .map_err(|error| Failure::Input(error.to_string()))?;
         serde_json::from_value(workflow)
-            .map_err(|_| Failure("the rendered workflow is not n8n's shape".into()))
+            .map_err(|_| Failure::Upstream("the rendered workflow is not n8n's shape".into()))
     }
 }
 
@@ -365,6 +389,22 @@ fn deployment(claim: &Claim, name: &str, outcome: DeployOutcome) -> DeploymentRe
     }
 }
 
+/// Deletes a just-deactivated workflow. n8n answers 409 ("still being unpublished") for a
+/// moment after a deactivation that follows a run; a few short waits ride that out.
+async fn delete_when_unpublished(n8n: &N8nClient, id: &str) -> Result<(), EdgeError> {
+    const ATTEMPTS: u32 = 10;
+    for attempt in 1..=ATTEMPTS {
+        match n8n.delete_workflow(id).await {
+            Ok(()) => return Ok(()),
+            Err(flowpulse_n8n::N8nError::Rejected { status: 409, .. }) if attempt < ATTEMPTS => {
+                runtime::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            Err(error) => return Err(EdgeError::DeployFailed(error.to_string())),
+        }
+    }
+    Ok(())
+}
+
 /// `remove_workflow`.
 pub(super) async fn remove(ctx: &Ctx<'_>, workflow_id: Uuid) -> Result<RunReport, EdgeError> {
     let not_found = || {
@@ -396,9 +436,7 @@ pub(super) async fn remove(ctx: &Ctx<'_>, workflow_id: Uuid) -> Result<RunReport
         Err(error) if error.is_not_found() => {}
         Err(error) => return Err(EdgeError::DeployFailed(error.to_string())),
     }
-    n8n.delete_workflow(&workflow.n8n_workflow_id)
-        .await
-        .map_err(|error| EdgeError::DeployFailed(error.to_string()))?;
+    delete_when_unpublished(&n8n, &workflow.n8n_workflow_id).await?;
     ctx.store.archive_workflow(workflow.id).await?;
     ctx.store.mark_deployments_removed(workflow.id).await?;
     Ok(ctx.deployment_report(DeploymentReport {
