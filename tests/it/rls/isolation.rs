@@ -228,3 +228,23 @@ async fn user_a_never_reaches_user_b_chat_messages() {
 async fn user_a_never_reaches_user_b_workflow_deployments() {
     user_a_never_reaches_user_b_rows_in("workflow_deployments").await;
 }
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_alert_channels() {
+    user_a_never_reaches_user_b_rows_in("alert_channels").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_alert_rules() {
+    user_a_never_reaches_user_b_rows_in("alert_rules").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_alerts() {
+    user_a_never_reaches_user_b_rows_in("alerts").await;
+}
+
+#[tokio::test]
+async fn user_a_never_reaches_user_b_alert_deliveries() {
+    user_a_never_reaches_user_b_rows_in("alert_deliveries").await;
+}

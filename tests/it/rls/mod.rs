@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// The tables that hold one user's data (each has `user_id`).
-const USER_TABLES: [&str; 8] = [
+const USER_TABLES: [&str; 12] = [
     "providers",
     "mvp_workflows",
     "executions",
@@ -24,6 +24,10 @@ const USER_TABLES: [&str; 8] = [
     "conversations",
     "chat_messages",
     "workflow_deployments",
+    "alert_channels",
+    "alert_rules",
+    "alerts",
+    "alert_deliveries",
 ];
 
 struct Fixture {
@@ -36,6 +40,8 @@ struct Fixture {
     /// Two conversations per user (A's, then B's): the first holds the seeded messages and
     /// deployment, the second is for rows the tests insert.
     conversations: [[Uuid; 2]; 2],
+    /// Each user's seeded (alert rule, alert channel).
+    alerts: [(Uuid, Uuid); 2],
 }
 
 impl Fixture {
@@ -57,6 +63,10 @@ impl Fixture {
                 [Uuid::new_v4(), Uuid::new_v4()],
                 [Uuid::new_v4(), Uuid::new_v4()],
             ],
+            alerts: [
+                (Uuid::new_v4(), Uuid::new_v4()),
+                (Uuid::new_v4(), Uuid::new_v4()),
+            ],
         };
         for user in [&fixture.a, &fixture.b] {
             let provider = fixture.provider_of(user);
@@ -67,12 +77,21 @@ impl Fixture {
                     .superuser_insert("conversations", &conversation)
                     .await;
             }
+            let (rule, channel) = fixture.alert_refs(user.id);
+            let rule =
+                json!({"id": rule, "user_id": user.id, "name": "Failures", "kind": "failure"});
+            fixture.superuser_insert("alert_rules", &rule).await;
+            let channel = json!({"id": channel, "user_id": user.id, "name": "Hook",
+                                 "kind": "webhook", "target_ciphertext": "f2.1:x"});
+            fixture.superuser_insert("alert_channels", &channel).await;
             let seeded = [
                 "mvp_workflows",
                 "executions",
                 "sync_logs",
                 "credentials",
                 "chat_messages",
+                "alerts",
+                "alert_deliveries",
             ];
             for table in seeded {
                 let body = fixture.new_row(table, user.id, provider);
@@ -85,6 +104,11 @@ impl Fixture {
                 .await;
         }
         fixture
+    }
+
+    /// `owner`'s seeded (alert rule, alert channel).
+    fn alert_refs(&self, owner: Uuid) -> (Uuid, Uuid) {
+        self.alerts[usize::from(owner != self.a.id)]
     }
 
     /// Conversation `index` (0 or 1) of `owner`.
@@ -127,6 +151,14 @@ impl Fixture {
             // The second conversation: the first already has a deployment on this provider.
             "workflow_deployments" => json!({"user_id": owner, "provider_id": provider,
                                              "conversation_id": self.conversation(owner, 1)}),
+            "alert_channels" => json!({"user_id": owner, "name": format!("channel {unique}"),
+                                       "kind": "webhook", "target_ciphertext": "f2.1:x"}),
+            "alert_rules" => json!({"user_id": owner, "name": format!("rule {unique}"),
+                                    "kind": "failure"}),
+            "alerts" => json!({"user_id": owner, "rule_id": self.alert_refs(owner).0,
+                               "subject": format!("workflow:{unique}"), "message": "Failed"}),
+            "alert_deliveries" => json!({"user_id": owner, "channel_id": self.alert_refs(owner).1,
+                                         "event": "test"}),
             other => panic!("no row shape for {other}"),
         }
     }
@@ -226,6 +258,10 @@ fn patch_for(table: &str) -> Value {
         "conversations" => json!({"title": "hijacked"}),
         "chat_messages" => json!({"content": "hijacked"}),
         "workflow_deployments" => json!({"status": "failed", "error": "hijacked"}),
+        "alert_channels" => json!({"name": "hijacked"}),
+        "alert_rules" => json!({"enabled": false}),
+        "alerts" => json!({"state": "resolved", "message": "hijacked"}),
+        "alert_deliveries" => json!({"status": "delivered"}),
         other => panic!("no patch for {other}"),
     }
 }

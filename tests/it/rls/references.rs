@@ -24,6 +24,8 @@ async fn cases(f: &Fixture) -> Vec<Case> {
     let (a, b) = (f.a.id, f.b.id);
     let b_workflow = f.ids_of("mvp_workflows", b).await[0].clone();
     let a_credential = f.ids_of("credentials", a).await[0].clone();
+    let a_workflow = f.ids_of("mvp_workflows", a).await[0].clone();
+    let b_alert = f.ids_of("alerts", b).await[0].clone();
     let b_credential = f.ids_of("credentials", b).await[0].clone();
     let unique = || Uuid::new_v4().simple().to_string();
     let execution_id = || i64::from(Uuid::new_v4().as_fields().0 >> 1);
@@ -162,6 +164,101 @@ async fn cases(f: &Fixture) -> Vec<Case> {
             update: json!({"workflow_id": b_workflow}),
         },
         Case {
+            key: "workflow_health.workflow_health_user_id_fkey",
+            table: "workflow_health",
+            insert: json!({"user_id": b, "workflow_id": a_workflow, "provider_id": f.provider_a,
+                           "status": "ok"}),
+            update: json!({}),
+        },
+        Case {
+            key: "workflow_health.workflow_health_workflow_id_provider_id_user_id_fkey",
+            table: "workflow_health",
+            insert: json!({"user_id": a, "workflow_id": b_workflow, "provider_id": f.provider_b,
+                           "status": "critical"}),
+            update: json!({}),
+        },
+        Case {
+            key: "alert_channels.alert_channels_user_id_fkey",
+            table: "alert_channels",
+            insert: json!({"user_id": b, "name": unique(), "kind": "webhook",
+                           "target_ciphertext": "f2.1:x"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "alert_rules.alert_rules_user_id_fkey",
+            table: "alert_rules",
+            insert: json!({"user_id": b, "name": unique(), "kind": "failure"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "alert_rules.alert_rules_provider_id_user_id_fkey",
+            table: "alert_rules",
+            insert: json!({"user_id": a, "name": unique(), "kind": "unreachable",
+                           "provider_id": f.provider_b}),
+            update: json!({"provider_id": f.provider_b}),
+        },
+        Case {
+            key: "alert_rules.alert_rules_workflow_id_user_id_fkey",
+            table: "alert_rules",
+            insert: json!({"user_id": a, "name": unique(), "kind": "failure",
+                           "workflow_id": b_workflow}),
+            update: json!({"workflow_id": b_workflow}),
+        },
+        Case {
+            key: "alert_rule_channels.alert_rule_channels_user_id_fkey",
+            table: "alert_rule_channels",
+            insert: json!({"user_id": b, "rule_id": f.alert_refs(a).0,
+                           "channel_id": f.alert_refs(a).1}),
+            update: json!({}),
+        },
+        Case {
+            key: "alert_rule_channels.alert_rule_channels_rule_id_user_id_fkey",
+            table: "alert_rule_channels",
+            insert: json!({"user_id": a, "rule_id": f.alert_refs(b).0,
+                           "channel_id": f.alert_refs(a).1}),
+            update: json!({}),
+        },
+        Case {
+            key: "alert_rule_channels.alert_rule_channels_channel_id_user_id_fkey",
+            table: "alert_rule_channels",
+            insert: json!({"user_id": a, "rule_id": f.alert_refs(a).0,
+                           "channel_id": f.alert_refs(b).1}),
+            update: json!({}),
+        },
+        Case {
+            key: "alerts.alerts_user_id_fkey",
+            table: "alerts",
+            insert: json!({"user_id": b, "rule_id": f.alert_refs(a).0, "subject": unique(),
+                           "message": "x"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "alerts.alerts_rule_id_user_id_fkey",
+            table: "alerts",
+            insert: json!({"user_id": a, "rule_id": f.alert_refs(b).0, "subject": unique(),
+                           "message": "x"}),
+            update: json!({"rule_id": f.alert_refs(b).0}),
+        },
+        Case {
+            key: "alert_deliveries.alert_deliveries_user_id_fkey",
+            table: "alert_deliveries",
+            insert: json!({"user_id": b, "channel_id": f.alert_refs(a).1, "event": "test"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "alert_deliveries.alert_deliveries_alert_id_user_id_fkey",
+            table: "alert_deliveries",
+            insert: json!({"user_id": a, "channel_id": f.alert_refs(a).1, "event": "opened",
+                           "alert_id": b_alert}),
+            update: json!({"alert_id": b_alert}),
+        },
+        Case {
+            key: "alert_deliveries.alert_deliveries_channel_id_user_id_fkey",
+            table: "alert_deliveries",
+            insert: json!({"user_id": a, "channel_id": f.alert_refs(b).1, "event": "test"}),
+            update: json!({"channel_id": f.alert_refs(b).1}),
+        },
+        Case {
             // Deployment bookkeeping has no owner: signed-in users reach neither table at all.
             key: "n8n_workflow_deployments.n8n_workflow_deployments_workflow_id_fkey",
             table: "n8n_workflow_deployments",
@@ -201,7 +298,17 @@ async fn a_rows_pointing_at_b(f: &Fixture) -> i64 {
              + (select count(*) from public.credential_deployments d
                   join public.credentials c on c.id = d.credential_id
                   join public.providers p on p.id = d.provider_id
-                 where d.user_id = $1 and $2 in (c.user_id, p.user_id))",
+                 where d.user_id = $1 and $2 in (c.user_id, p.user_id))
+             + (select count(*) from public.alerts l
+                  join public.alert_rules r on r.id = l.rule_id
+                 where l.user_id = $1 and r.user_id = $2)
+             + (select count(*) from public.alert_deliveries d
+                  join public.alert_channels c on c.id = d.channel_id
+                 where d.user_id = $1 and c.user_id = $2)
+             + (select count(*) from public.alert_rules r
+                  left join public.providers p on p.id = r.provider_id
+                  left join public.mvp_workflows w on w.id = r.workflow_id
+                 where r.user_id = $1 and $2 in (p.user_id, w.user_id))",
             &[&f.a.id, &f.b.id],
         )
         .await
@@ -223,7 +330,10 @@ async fn no_foreign_key_lets_a_user_point_her_rows_at_another_users_rows() {
         );
         // Tables keyed by something other than `id`: their inserts are the attack.
         let own = match case.table {
-            "n8n_workflow_deployments" | "credential_deployments" => Vec::new(),
+            "n8n_workflow_deployments"
+            | "credential_deployments"
+            | "workflow_health"
+            | "alert_rule_channels" => Vec::new(),
             table => f.ids_of(table, f.a.id).await,
         };
         if let Some(id) = own.first() {

@@ -1,0 +1,403 @@
+-- Insight: why executions failed, how long workflows take, what stopped running, and alerts
+-- that say so once. Every table is the user's own (RLS) and every reference stays on the same
+-- owner (composite foreign keys).
+
+-- Why an execution failed, fetched once per failed execution (n8n's run data itself is never
+-- stored: only the error's message, description and the failing node, redacted).
+alter table public.executions
+  add column error_node text check (error_node is null or length(error_node) <= 200),
+  add column error_node_type text check (error_node_type is null or length(error_node_type) <= 200),
+  add column error_description text
+    check (error_description is null or length(error_description) <= 2000),
+  -- When the details were looked for (null: not yet; set even when n8n had none).
+  add column error_fetched_at timestamptz,
+  -- The successful retry of this execution, as n8n reports it.
+  add column retry_success_id bigint;
+
+create index executions_failed_unfetched_idx on public.executions (provider_id, n8n_execution_id desc)
+  where status in ('error', 'crashed') and error_fetched_at is null;
+create index executions_retry_of_idx on public.executions (provider_id, retry_of)
+  where retry_of is not null;
+
+-- Ingesting a page never erases an error message fetched earlier (listings carry none).
+create or replace function public.ingest_executions(
+  p_provider_id uuid,
+  p_rows jsonb,
+  p_new_watermark bigint default null
+) returns jsonb
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  v_user_id uuid;
+  v_inserted integer := 0;
+  v_updated integer := 0;
+  v_workflow_ids uuid[];
+  v_workflows_changed integer := 0;
+  v_watermark bigint;
+begin
+  -- Locking the provider row serialises concurrent ingests for one provider, so each counter
+  -- recomputation sees every execution committed before it (no lost updates between runs).
+  -- Under RLS a caller only finds (and can only lock) their own provider.
+  select user_id, exec_watermark into v_user_id, v_watermark
+  from public.providers where id = p_provider_id
+  for update;
+  if v_user_id is null then
+    raise exception 'provider % not found', p_provider_id
+      using errcode = 'P0002', hint = 'It does not exist or belongs to another user.';
+  end if;
+
+  with incoming as (
+    select distinct on (r.n8n_execution_id) r.*
+    from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb)) as r(
+      n8n_execution_id bigint, n8n_workflow_id text, status text, mode text,
+      started_at timestamptz, stopped_at timestamptz, duration_ms bigint, retry_of bigint,
+      error_message text)
+    order by r.n8n_execution_id
+  ),
+  upserted as (
+    insert into public.executions as e (
+      user_id, provider_id, workflow_id, n8n_workflow_id, n8n_execution_id, status, mode,
+      started_at, stopped_at, duration_ms, retry_of, error_message)
+    select v_user_id, p_provider_id, w.id, i.n8n_workflow_id, i.n8n_execution_id, i.status,
+      coalesce(i.mode, 'unknown'), i.started_at, i.stopped_at, i.duration_ms, i.retry_of,
+      i.error_message
+    from incoming i
+    left join public.mvp_workflows w
+      on w.provider_id = p_provider_id and w.n8n_workflow_id = i.n8n_workflow_id
+    on conflict (provider_id, n8n_execution_id) do update
+      set workflow_id = coalesce(excluded.workflow_id, e.workflow_id),
+          status = excluded.status,
+          mode = excluded.mode,
+          started_at = excluded.started_at,
+          stopped_at = excluded.stopped_at,
+          duration_ms = excluded.duration_ms,
+          retry_of = excluded.retry_of,
+          -- Listings carry no error text: keep what was fetched with the run data.
+          error_message = coalesce(excluded.error_message, e.error_message)
+      where (e.workflow_id, e.status, e.mode, e.started_at, e.stopped_at, e.duration_ms,
+             e.retry_of, e.error_message)
+          is distinct from (coalesce(excluded.workflow_id, e.workflow_id), excluded.status,
+             excluded.mode, excluded.started_at, excluded.stopped_at, excluded.duration_ms,
+             excluded.retry_of, coalesce(excluded.error_message, e.error_message))
+        -- A stale reader (a slower concurrent run) never turns a finished execution back
+        -- into a running one.
+        and not (e.status in ('success', 'error', 'crashed', 'canceled')
+                 and excluded.status not in ('success', 'error', 'crashed', 'canceled'))
+    returning e.workflow_id, (xmax = 0) as was_inserted
+  )
+  select count(*) filter (where was_inserted),
+         count(*) filter (where not was_inserted),
+         array_agg(distinct workflow_id) filter (where workflow_id is not null)
+    into v_inserted, v_updated, v_workflow_ids
+  from upserted;
+
+  if v_workflow_ids is not null then
+    v_workflows_changed := public.recompute_workflow_counters(v_workflow_ids);
+  end if;
+
+  if p_new_watermark is not null and p_new_watermark > v_watermark then
+    update public.providers set exec_watermark = p_new_watermark where id = p_provider_id;
+    v_watermark := p_new_watermark;
+  end if;
+
+  return jsonb_build_object(
+    'inserted', v_inserted,
+    'updated', v_updated,
+    'workflows_changed', v_workflows_changed,
+    'watermark', v_watermark);
+end;
+$$;
+
+
+-- Failures grouped by workflow and failing node since a moment: how many, first and last seen,
+-- and the last 24 hours against the 24 before (the trend).
+create or replace function public.failure_groups(p_since timestamptz)
+returns table (
+  workflow_id uuid, provider_id uuid, error_node text, error_node_type text, failures bigint,
+  first_seen timestamptz, last_seen timestamptz, last_day bigint, day_before bigint,
+  last_message text)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select e.workflow_id, e.provider_id, e.error_node, max(e.error_node_type), count(*),
+    min(e.started_at), max(e.started_at),
+    count(*) filter (where e.started_at >= now() - interval '1 day'),
+    count(*) filter (where e.started_at >= now() - interval '2 days'
+                       and e.started_at < now() - interval '1 day'),
+    (array_agg(e.error_message order by e.started_at desc nulls last)
+       filter (where e.error_message is not null))[1]
+  from public.executions e
+  where e.status in ('error', 'crashed') and e.started_at >= p_since
+  group by e.workflow_id, e.provider_id, e.error_node
+$$;
+
+-- Durations per workflow since a moment, computed where the rows are.
+create or replace function public.workflow_durations(p_since timestamptz)
+returns table (workflow_id uuid, runs bigint, p50_ms double precision,
+               p95_ms double precision, max_ms bigint)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select e.workflow_id, count(*),
+    percentile_cont(0.5) within group (order by e.duration_ms),
+    percentile_cont(0.95) within group (order by e.duration_ms),
+    max(e.duration_ms)
+  from public.executions e
+  where e.workflow_id is not null and e.duration_ms is not null and e.started_at >= p_since
+  group by e.workflow_id
+$$;
+
+-- Durations over time for one workflow (or all the caller's), in buckets.
+create or replace function public.duration_buckets(
+  p_since timestamptz, p_bucket interval, p_workflow_id uuid default null)
+returns table (bucket timestamptz, runs bigint, p50_ms double precision,
+               p95_ms double precision, max_ms bigint)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select date_bin(p_bucket, e.started_at, p_since) as bucket, count(*),
+    percentile_cont(0.5) within group (order by e.duration_ms),
+    percentile_cont(0.95) within group (order by e.duration_ms),
+    max(e.duration_ms)
+  from public.executions e
+  where e.duration_ms is not null and e.started_at >= p_since
+    and (p_workflow_id is null or e.workflow_id = p_workflow_id)
+  group by 1
+  order by 1
+$$;
+
+-- The latest health verdict of each workflow (written by the sync, read by the dashboard).
+create table public.workflow_health (
+  workflow_id uuid primary key,
+  provider_id uuid not null,
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  status text not null check (status in ('ok', 'warning', 'critical', 'unknown')),
+  findings jsonb not null default '[]'::jsonb check (jsonb_typeof(findings) = 'array'),
+  evaluated_at timestamptz not null default now(),
+  foreign key (workflow_id, provider_id, user_id)
+    references public.mvp_workflows (id, provider_id, user_id) on delete cascade
+);
+
+-- Where alerts go. The target (a webhook URL or an email address) is a secret: encrypted bound
+-- to the row and kind, shown only as a hint.
+create table public.alert_channels (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  name text not null check (length(btrim(name)) between 1 and 100),
+  kind text not null check (kind in ('webhook', 'slack', 'discord', 'email')),
+  target_ciphertext text not null,
+  hint text not null default '' check (length(hint) <= 60),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (user_id, name),
+  unique (id, user_id)
+);
+
+-- Target of an alert rule's workflow key (a rule scoped to one of the user's workflows).
+alter table public.mvp_workflows
+  add constraint mvp_workflows_id_user_key unique (id, user_id);
+
+-- What to be told about.
+create table public.alert_rules (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  name text not null check (length(btrim(name)) between 1 and 100),
+  kind text not null
+    check (kind in ('failure', 'failure_rate', 'missed_runs', 'stuck', 'unreachable')),
+  -- Limit to one instance and/or one workflow; none = everything of the user's.
+  provider_id uuid,
+  workflow_id uuid,
+  -- For failure_rate: the share of failed runs (0-100) over the last 24 hours.
+  threshold numeric check (threshold is null or threshold between 0 and 100),
+  enabled boolean not null default true,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (id, user_id),
+  foreign key (provider_id, user_id) references public.providers (id, user_id) on delete cascade,
+  foreign key (workflow_id, user_id) references public.mvp_workflows (id, user_id)
+    on delete cascade
+);
+
+create table public.alert_rule_channels (
+  rule_id uuid not null,
+  channel_id uuid not null,
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  primary key (rule_id, channel_id),
+  foreign key (rule_id, user_id) references public.alert_rules (id, user_id) on delete cascade,
+  foreign key (channel_id, user_id) references public.alert_channels (id, user_id)
+    on delete cascade
+);
+
+-- An alert: opened once when its rule's condition starts for a subject (a workflow or an
+-- instance), resolved once when it clears.
+create table public.alerts (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  rule_id uuid not null,
+  -- What it is about: `workflow:<uuid>` or `provider:<uuid>`.
+  subject text not null check (length(subject) <= 200),
+  subject_label text not null default '' check (length(subject_label) <= 300),
+  state text not null default 'open' check (state in ('open', 'resolved')),
+  message text not null check (length(message) between 1 and 2000),
+  details jsonb not null default '{}'::jsonb,
+  opened_at timestamptz not null default now(),
+  resolved_at timestamptz,
+  updated_at timestamptz not null default now(),
+  unique (id, user_id),
+  foreign key (rule_id, user_id) references public.alert_rules (id, user_id) on delete cascade
+);
+
+-- Two syncs evaluating at once open one alert, not two.
+create unique index alerts_one_open_per_subject on public.alerts (rule_id, subject)
+  where state = 'open';
+
+-- Each notification of an alert to a channel, retried with backoff until delivered or given up.
+create table public.alert_deliveries (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  alert_id uuid,
+  channel_id uuid not null,
+  event text not null check (event in ('opened', 'resolved', 'test')),
+  status text not null default 'pending' check (status in ('pending', 'delivered', 'failed')),
+  attempts integer not null default 0 check (attempts >= 0),
+  next_attempt_at timestamptz not null default now(),
+  last_error text check (last_error is null or length(last_error) <= 500),
+  payload jsonb not null default '{}'::jsonb,
+  delivered_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  foreign key (alert_id, user_id) references public.alerts (id, user_id) on delete cascade,
+  foreign key (channel_id, user_id) references public.alert_channels (id, user_id)
+    on delete cascade
+);
+
+create index workflow_health_user_idx on public.workflow_health (user_id);
+create index alert_rules_user_idx on public.alert_rules (user_id) where enabled;
+create index alerts_user_idx on public.alerts (user_id, opened_at desc);
+create index alert_deliveries_due_idx on public.alert_deliveries (next_attempt_at)
+  where status = 'pending';
+
+create trigger alert_channels_set_updated_at before update on public.alert_channels
+  for each row execute function public.set_updated_at();
+create trigger alert_rules_set_updated_at before update on public.alert_rules
+  for each row execute function public.set_updated_at();
+create trigger alerts_set_updated_at before update on public.alerts
+  for each row execute function public.set_updated_at();
+create trigger alert_deliveries_set_updated_at before update on public.alert_deliveries
+  for each row execute function public.set_updated_at();
+
+-- A channel's target is only ever stored bound, and its id never changes.
+create or replace function public.guard_channel_target() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op = 'UPDATE' and new.id is distinct from old.id then
+    raise exception 'a channel''s id cannot change' using errcode = 'check_violation';
+  end if;
+  if (tg_op = 'INSERT' or new.target_ciphertext is distinct from old.target_ciphertext)
+     and new.target_ciphertext !~ '^f2\.[0-9]{1,3}:[A-Za-z0-9_-]+$' then
+    raise exception 'a channel target must be stored in the current encrypted format'
+      using errcode = 'check_violation';
+  end if;
+  if tg_op = 'UPDATE' and new.kind is distinct from old.kind
+     and new.target_ciphertext is not distinct from old.target_ciphertext then
+    raise exception 'changing a channel''s kind needs its target again'
+      using errcode = 'check_violation';
+  end if;
+  return new;
+end;
+$$;
+
+create trigger alert_channels_guard_target before insert or update on public.alert_channels
+  for each row execute function public.guard_channel_target();
+
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['workflow_health', 'alert_channels', 'alert_rules',
+                           'alert_rule_channels', 'alerts', 'alert_deliveries'] loop
+    execute format('alter table public.%I enable row level security', t);
+    execute format(
+      'create policy %I on public.%I for select to authenticated using ((select auth.uid()) = user_id)',
+      t || '_select_own', t);
+    execute format(
+      'create policy %I on public.%I for insert to authenticated with check ((select auth.uid()) = user_id)',
+      t || '_insert_own', t);
+    execute format(
+      'create policy %I on public.%I for update to authenticated using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id)',
+      t || '_update_own', t);
+    execute format(
+      'create policy %I on public.%I for delete to authenticated using ((select auth.uid()) = user_id)',
+      t || '_delete_own', t);
+  end loop;
+end
+$$;
+
+revoke all on table public.workflow_health, public.alert_channels, public.alert_rules,
+  public.alert_rule_channels, public.alerts, public.alert_deliveries from anon, public;
+grant select, insert, update, delete on table public.workflow_health, public.alert_channels,
+  public.alert_rules, public.alert_rule_channels, public.alerts, public.alert_deliveries
+  to authenticated, service_role;
+
+revoke execute on function public.failure_groups(timestamptz),
+  public.workflow_durations(timestamptz), public.duration_buckets(timestamptz, interval, uuid),
+  public.guard_channel_target() from public, anon;
+grant execute on function public.failure_groups(timestamptz),
+  public.workflow_durations(timestamptz), public.duration_buckets(timestamptz, interval, uuid)
+  to authenticated, service_role;
+
+-- Live pages: health, alerts and their deliveries change as syncs run. Health rows are keyed
+-- by their workflow, so they are announced under its id.
+create or replace function public.notify_flowpulse_health() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_row record;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  perform pg_notify('flowpulse_changes', json_build_object(
+    'table', tg_table_name, 'op', lower(tg_op), 'id', v_row.workflow_id,
+    'user_id', v_row.user_id)::text);
+  return null;
+end;
+$$;
+
+create trigger workflow_health_notify_change after insert or update or delete
+  on public.workflow_health for each row execute function public.notify_flowpulse_health();
+create trigger alert_channels_notify_change after insert or update or delete
+  on public.alert_channels for each row execute function public.notify_flowpulse_change();
+create trigger alert_rules_notify_change after insert or update or delete
+  on public.alert_rules for each row execute function public.notify_flowpulse_change();
+create trigger alerts_notify_change after insert or update or delete
+  on public.alerts for each row execute function public.notify_flowpulse_change();
+create trigger alert_deliveries_notify_change after insert or update or delete
+  on public.alert_deliveries for each row execute function public.notify_flowpulse_change();
+
+revoke execute on function public.notify_flowpulse_health() from public, anon;
+
+do $$
+declare
+  t text;
+begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
+    foreach t in array array['workflow_health', 'alerts', 'alert_deliveries'] loop
+      if not exists (select 1 from pg_publication_tables
+                     where pubname = 'supabase_realtime' and schemaname = 'public'
+                       and tablename = t) then
+        execute format('alter publication supabase_realtime add table public.%I', t);
+      end if;
+    end loop;
+  end if;
+end
+$$;
