@@ -4,6 +4,8 @@
 use crate::api::auth::{current_user, SignOut, SignOutEverywhere};
 use crate::live::LiveBridge;
 use crate::pages::{
+    chat::ChatPage,
+    credentials::CredentialsPage,
     dashboard::DashboardPage,
     executions::ExecutionsPage,
     providers::ProvidersPage,
@@ -86,6 +88,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("providers") view=ProvidersPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("executions") view=ExecutionsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync-logs") view=SyncLogsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("chat") view=ChatPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("credentials") view=CredentialsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-up") view=SignUpPage ssr=SsrMode::Async />
                 </Routes>
@@ -103,6 +107,8 @@ fn SignedInNav(email: String) -> impl IntoView {
             <A href="/providers" attr:data-testid="nav-providers">"Instances"</A>
             <A href="/executions" attr:data-testid="nav-executions">"Executions"</A>
             <A href="/sync-logs" attr:data-testid="nav-sync-logs">"Sync logs"</A>
+            <A href="/chat" attr:data-testid="nav-chat">"Chat"</A>
+            <A href="/credentials" attr:data-testid="nav-credentials">"Credentials"</A>
         </nav>
         <div class="account">
             <span class="muted account-email" data-testid="account-email">{email}</span>

@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use crate::chart::Bucket;
 
+pub mod builder;
+
 /// The signed-in user, as the top bar shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
@@ -78,6 +80,30 @@ pub struct WorkflowSummary {
     pub last_execution_status: Option<ExecutionStatus>,
     /// Last sync that saw it.
     pub last_sync_at: Option<DateTime<Utc>>,
+    /// Synced from n8n, or made in FlowPulse's chat.
+    #[serde(default)]
+    pub origin: WorkflowOrigin,
+}
+
+/// Where a workflow came from (`mvp_workflows.origin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkflowOrigin {
+    /// Found in n8n by a sync.
+    #[default]
+    Sync,
+    /// Deployed from FlowPulse's chat.
+    Builder,
+}
+
+/// The choices of the workflow table's node and credential filters: what the user's own
+/// workflows use, as `(value, label)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableFilters {
+    /// n8n node types.
+    pub node_types: Vec<(String, String)>,
+    /// n8n credential types.
+    pub credential_types: Vec<(String, String)>,
 }
 
 /// The headline numbers of the dashboard.
@@ -143,6 +169,10 @@ pub struct Dashboard {
     pub providers: Vec<ProviderOption>,
     /// Workflows of the selected instance(s).
     pub workflows: Vec<WorkflowSummary>,
+    /// The table's rows: `workflows`, narrowed by the node and credential filters.
+    pub table: Vec<WorkflowSummary>,
+    /// The node and credential filters' choices.
+    pub filters: TableFilters,
     /// Headline numbers of the selected instance(s).
     pub totals: Totals,
     /// Executions over time.

@@ -44,6 +44,29 @@ pub fn instance_name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Longest chat message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// Why a chat message cannot be sent, or `None`.
+pub fn message_problem(text: &str) -> Option<String> {
+    match text.trim().chars().count() {
+        0 => Some("Type a message first: say what the workflow should do.".into()),
+        1..=MAX_MESSAGE_CHARS => None,
+        n => Some(format!(
+            "Messages are limited to {MAX_MESSAGE_CHARS} characters; this one has {n}. Split it into a request and follow-ups."
+        )),
+    }
+}
+
+/// Why a credential name cannot be used, or `None`.
+pub fn credential_name_problem(name: &str) -> Option<&'static str> {
+    match name.trim().chars().count() {
+        0 => Some("Give the credential a name, e.g. \"Team Slack\"."),
+        1..=100 => None,
+        _ => Some("The name is too long: keep it under 100 characters."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +96,23 @@ mod tests {
         assert!(instance_name_problem("  ").is_some());
         assert_eq!(instance_name_problem("Production"), None);
         assert!(instance_name_problem(&"x".repeat(101)).is_some());
+    }
+
+    #[test]
+    fn a_message_must_say_something_and_stay_within_the_limit() {
+        assert!(message_problem("  \n ").unwrap().contains("Type a message"));
+        assert_eq!(message_problem(&"é".repeat(2000)), None);
+        let long = message_problem(&"x".repeat(2001)).unwrap();
+        assert!(
+            long.contains("2000 characters") && long.contains("2001"),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn credential_names_are_required_and_bounded() {
+        assert!(credential_name_problem(" ").is_some());
+        assert_eq!(credential_name_problem("Team Slack"), None);
+        assert!(credential_name_problem(&"x".repeat(101)).is_some());
     }
 }

@@ -16,6 +16,7 @@ pub const ACTIONS: &[&str] = &[
     "cleanup_workflows",
     "deploy_workflow",
     "remove_workflow",
+    "retry_execution",
 ];
 
 /// A request body, selected by its `"action"` field.
@@ -58,6 +59,12 @@ pub enum SyncRequest {
         /// `mvp_workflows.id` of the workflow.
         workflow_id: Uuid,
     },
+    /// Retry a failed execution in n8n (with the workflow's current version) and store the
+    /// new one, linked to the one it retried.
+    RetryExecution {
+        /// `executions.id` of the failed execution.
+        execution_id: i64,
+    },
 }
 
 impl SyncRequest {
@@ -69,6 +76,7 @@ impl SyncRequest {
             Self::CleanupWorkflows { .. } => ACTIONS[2],
             Self::DeployWorkflow { .. } => ACTIONS[3],
             Self::RemoveWorkflow { .. } => ACTIONS[4],
+            Self::RetryExecution { .. } => ACTIONS[5],
         }
     }
 }
@@ -168,6 +176,20 @@ pub struct SyncResponse {
     /// Present for `deploy_workflow` and `remove_workflow`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentReport>,
+    /// Present for `retry_execution`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryReport>,
+}
+
+/// What `retry_execution` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryReport {
+    /// `executions.id` of the execution retried.
+    pub execution_id: i64,
+    /// n8n's id of the new execution (`mode: retry`, `retryOf` the original).
+    pub retry_n8n_execution_id: i64,
+    /// The new execution's status when n8n answered.
+    pub status: crate::n8n::ExecutionStatus,
 }
 
 /// What `deploy_workflow` or `remove_workflow` did.
@@ -327,10 +349,12 @@ mod tests {
         for action in ACTIONS {
             let deploy = json!({ "action": action, "conversation_id": Uuid::nil(),
                                  "provider_id": Uuid::nil(), "activate": true });
+            let retry = json!({ "action": action, "execution_id": 42 });
             let request =
                 parse(&json!({ "action": action, "workflow_id": Uuid::nil() }).to_string())
                     .or_else(|_| parse(&json!({ "action": action }).to_string()))
                     .or_else(|_| parse(&deploy.to_string()))
+                    .or_else(|_| parse(&retry.to_string()))
                     .unwrap();
             assert_eq!(request.action(), *action);
             assert_eq!(
@@ -418,6 +442,7 @@ mod tests {
             sync_log_ids: vec![Uuid::nil()],
             cleanup: None,
             deployment: None,
+            retry: None,
         };
         let wire = serde_json::to_value(&response).unwrap();
         assert_eq!(wire["results"][0]["status"], "success");

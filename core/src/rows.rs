@@ -209,6 +209,9 @@ pub struct ExecutionIngestRow {
     pub duration_ms: Option<i64>,
     /// The execution this one retried.
     pub retry_of: Option<i64>,
+    /// This execution's successful retry, once n8n reports one.
+    #[serde(default)]
+    pub retry_success_id: Option<i64>,
     /// Error message, when fetched with run data.
     pub error_message: Option<String>,
 }
@@ -230,6 +233,7 @@ impl ExecutionIngestRow {
             stopped_at: execution.stopped_at,
             duration_ms,
             retry_of: execution.retry_of.map(|id| to_bigint(id.0)),
+            retry_success_id: execution.retry_success_id.map(|id| to_bigint(id.0)),
             error_message: execution.error_message().map(str::to_string),
         }
     }

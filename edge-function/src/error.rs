@@ -47,6 +47,9 @@ pub enum EdgeError {
     /// n8n refused or failed a deploy or remove; the message says what to check.
     #[error("{0}")]
     DeployFailed(String),
+    /// n8n refused or failed another action (a retry); the message says what to check.
+    #[error("{0}")]
+    N8nRefused(String),
     /// Every requested provider's n8n could not be reached; the messages name them.
     #[error("n8n unreachable: {}", .0.join("; "))]
     N8nUnreachable(Vec<String>),
@@ -81,7 +84,7 @@ impl EdgeError {
             Self::MethodNotAllowed { .. } => 405,
             Self::RouteNotFound(_) | Self::NotFound(_) => 404,
             Self::BadRequest(error) => error.http_status(),
-            Self::N8nUnreachable(_) | Self::DeployFailed(_) => 502,
+            Self::N8nUnreachable(_) | Self::DeployFailed(_) | Self::N8nRefused(_) => 502,
             Self::Unprocessable(_) => 422,
             Self::Config(_) | Self::Store(_) | Self::Internal(_) => 500,
         }
@@ -100,6 +103,7 @@ impl EdgeError {
             Self::N8nUnreachable(_) => "n8n_unreachable",
             Self::Unprocessable(_) => "unprocessable",
             Self::DeployFailed(_) => "deploy_failed",
+            Self::N8nRefused(_) => "n8n_refused",
             Self::Config(_) | Self::Store(_) | Self::Internal(_) => "internal_error",
         }
     }

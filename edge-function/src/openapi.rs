@@ -45,9 +45,9 @@ pub fn document() -> Value {
                         "404": error_response("The provider or workflow does not exist or is not the caller's."),
                         "405": error_response("Wrong method; see the Allow header."),
                         "413": error_response("Body larger than 64 KiB."),
-                        "422": error_response("deploy_workflow: the conversation has no plan yet, or it does not validate (the message lists the problems); remove_workflow: the workflow was not built in FlowPulse."),
+                        "422": error_response("deploy_workflow: the conversation has no plan yet, or it does not validate (the message lists the problems); remove_workflow: the workflow was not built in FlowPulse; retry_execution: the execution did not fail."),
                         "500": error_response("Internal error; details only in the function's logs."),
-                        "502": error_response("Every requested provider's n8n was unreachable (n8n_unreachable, the message names them), or n8n refused a deploy or remove (deploy_failed, the message says what to check; nothing half-created is left).")
+                        "502": error_response("Every requested provider's n8n was unreachable (n8n_unreachable, the message names them), or n8n refused a deploy or remove (deploy_failed, the message says what to check; nothing half-created is left) or a retry (n8n_refused).")
                     }
                 },
                 "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Preflight accepted."}}}
@@ -80,7 +80,8 @@ pub fn document() -> Value {
                         {"$ref": "#/components/schemas/SyncWorkflow"},
                         {"$ref": "#/components/schemas/CleanupWorkflows"},
                         {"$ref": "#/components/schemas/DeployWorkflow"},
-                        {"$ref": "#/components/schemas/RemoveWorkflow"}
+                        {"$ref": "#/components/schemas/RemoveWorkflow"},
+                        {"$ref": "#/components/schemas/RetryExecution"}
                     ],
                     "discriminator": {"propertyName": "action"}
                 },
@@ -137,6 +138,25 @@ pub fn document() -> Value {
                             "description": "mvp_workflows.id of a workflow built in FlowPulse's chat."}
                     }
                 },
+                "RetryExecution": {
+                    "type": "object",
+                    "required": ["action", "execution_id"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "action": {"type": "string", "enum": [ACTIONS[5]]},
+                        "execution_id": {"type": "integer", "format": "int64",
+                            "description": "executions.id of a failed (error, crashed or canceled) execution; n8n retries it with the workflow's current version."}
+                    }
+                },
+                "RetryReport": {
+                    "type": "object",
+                    "required": ["execution_id", "retry_n8n_execution_id", "status"],
+                    "properties": {
+                        "execution_id": {"type": "integer", "format": "int64"},
+                        "retry_n8n_execution_id": {"type": "integer", "format": "int64"},
+                        "status": {"type": "string", "enum": ["canceled", "crashed", "error", "new", "running", "success", "unknown", "waiting"]}
+                    }
+                },
                 "DeploymentReport": {
                     "type": "object",
                     "required": ["name", "outcome", "active"],
@@ -160,7 +180,8 @@ pub fn document() -> Value {
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/ProviderResult"}},
                         "sync_log_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
                         "cleanup": {"$ref": "#/components/schemas/CleanupReport"},
-                        "deployment": {"$ref": "#/components/schemas/DeploymentReport"}
+                        "deployment": {"$ref": "#/components/schemas/DeploymentReport"},
+                        "retry": {"$ref": "#/components/schemas/RetryReport"}
                     }
                 },
                 "ProviderResult": {

@@ -25,7 +25,7 @@ mod builder;
 mod types;
 pub use builder::{
     BuilderWorkflowRef, BuilderWorkflowRow, Claim, ConversationRow, CredentialDeploymentRow,
-    CredentialRow, DeploymentUpdate,
+    CredentialRow, DeploymentUpdate, ExecutionRef,
 };
 use types::api_error;
 pub use types::{ArchivedWorkflow, IngestOutcome, PruneOutcome, StoreError, WorkflowRef};
@@ -361,6 +361,7 @@ impl Store {
                 stopped_at: row.stopped_at,
                 duration_ms: row.duration_ms,
                 retry_of: row.retry_of,
+                retry_success_id: None,
                 error_message: row.error_message,
             })
             .collect())

@@ -53,16 +53,16 @@ begin
     from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb)) as r(
       n8n_execution_id bigint, n8n_workflow_id text, status text, mode text,
       started_at timestamptz, stopped_at timestamptz, duration_ms bigint, retry_of bigint,
-      error_message text)
+      retry_success_id bigint, error_message text)
     order by r.n8n_execution_id
   ),
   upserted as (
     insert into public.executions as e (
       user_id, provider_id, workflow_id, n8n_workflow_id, n8n_execution_id, status, mode,
-      started_at, stopped_at, duration_ms, retry_of, error_message)
+      started_at, stopped_at, duration_ms, retry_of, retry_success_id, error_message)
     select v_user_id, p_provider_id, w.id, i.n8n_workflow_id, i.n8n_execution_id, i.status,
       coalesce(i.mode, 'unknown'), i.started_at, i.stopped_at, i.duration_ms, i.retry_of,
-      i.error_message
+      i.retry_success_id, i.error_message
     from incoming i
     left join public.mvp_workflows w
       on w.provider_id = p_provider_id and w.n8n_workflow_id = i.n8n_workflow_id
@@ -74,13 +74,15 @@ begin
           stopped_at = excluded.stopped_at,
           duration_ms = excluded.duration_ms,
           retry_of = excluded.retry_of,
+          retry_success_id = coalesce(excluded.retry_success_id, e.retry_success_id),
           -- Listings carry no error text: keep what was fetched with the run data.
           error_message = coalesce(excluded.error_message, e.error_message)
       where (e.workflow_id, e.status, e.mode, e.started_at, e.stopped_at, e.duration_ms,
-             e.retry_of, e.error_message)
+             e.retry_of, e.retry_success_id, e.error_message)
           is distinct from (coalesce(excluded.workflow_id, e.workflow_id), excluded.status,
              excluded.mode, excluded.started_at, excluded.stopped_at, excluded.duration_ms,
-             excluded.retry_of, coalesce(excluded.error_message, e.error_message))
+             excluded.retry_of, coalesce(excluded.retry_success_id, e.retry_success_id),
+             coalesce(excluded.error_message, e.error_message))
         -- A stale reader (a slower concurrent run) never turns a finished execution back
         -- into a running one.
         and not (e.status in ('success', 'error', 'crashed', 'canceled')
@@ -92,6 +94,15 @@ begin
          array_agg(distinct workflow_id) filter (where workflow_id is not null)
     into v_inserted, v_updated, v_workflow_ids
   from upserted;
+
+  -- A retry that succeeded marks the execution it retried (n8n reports the same link as
+  -- `retrySuccessId`, but the original is rarely listed again once final).
+  update public.executions o
+  set retry_success_id = r.n8n_execution_id
+  from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb))
+         as r(n8n_execution_id bigint, retry_of bigint, status text)
+  where o.provider_id = p_provider_id and o.n8n_execution_id = r.retry_of
+    and r.status = 'success' and o.retry_success_id is distinct from r.n8n_execution_id;
 
   if v_workflow_ids is not null then
     v_workflows_changed := public.recompute_workflow_counters(v_workflow_ids);

@@ -3,8 +3,10 @@
 
 use flowpulse_tests as helpers;
 mod browser_e2e;
+mod builder_app;
 mod builder_catalogue;
 mod builder_deploy;
+mod insight_e2e;
 mod migrations;
 mod operations;
 mod real_n8n_e2e;

@@ -15,15 +15,31 @@ use crate::server::{
 #[cfg(feature = "ssr")]
 const CHART_ROW_CAP: usize = 20_000;
 
-/// Totals, chart and workflow table, for every instance or only `instance`.
+/// Totals, chart and workflow table, for every instance or only `instance`; the table also
+/// only with workflows using node type `node` and credential type `credential`.
 #[server]
-pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Dashboard, AppError> {
+pub async fn load_dashboard(
+    instance: Option<Uuid>,
+    range: String,
+    node: Option<String>,
+    credential: Option<String>,
+) -> Result<Dashboard, AppError> {
     with_status(
         async {
             use crate::chart::bucket_executions;
             use crate::model::{ChartRange, ProviderOption, Totals, WorkflowSummary};
             use chrono::{DateTime, Duration, SecondsFormat, Utc};
             use flowpulse_core::n8n::ExecutionStatus;
+
+            #[derive(serde::Deserialize)]
+            struct WorkflowRow {
+                #[serde(flatten)]
+                summary: WorkflowSummary,
+                #[serde(default)]
+                node_types: Vec<String>,
+                #[serde(default)]
+                required_credential_types: Vec<String>,
+            }
 
             #[derive(serde::Deserialize)]
             struct ChartPoint {
@@ -53,7 +69,8 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
                 (
                     "select",
                     "id,provider_id,name,active,execution_count,successful_executions,\
-                     failed_executions,last_execution_at,last_execution_status,last_sync_at"
+                     failed_executions,last_execution_at,last_execution_status,last_sync_at,\
+                     origin,node_types,required_credential_types"
                         .into(),
                 ),
                 ("archived", "is.false".into()),
@@ -79,12 +96,36 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
             ]);
             let (providers, workflows, failures, chart) = tokio::join!(
                 db.select::<ProviderOption>("providers", &providers_query),
-                db.select::<WorkflowSummary>("mvp_workflows", &workflows_query),
+                db.select::<WorkflowRow>("mvp_workflows", &workflows_query),
                 db.select_counted::<serde_json::Value>("executions", &failures_query),
                 db.select::<ChartPoint>("executions", &chart_query),
             );
-            let (providers, workflows, (_, failures_24h), chart) =
+            let (providers, rows, (_, failures_24h), chart) =
                 (providers?, workflows?, failures?, chart?);
+            let filters = table_filters(
+                rows.iter()
+                    .map(|row| (&row.node_types, &row.required_credential_types)),
+            );
+            let workflows: Vec<WorkflowSummary> = rows.into_iter().map(|row| row.summary).collect();
+            // The table's own filters, on the GIN-indexed arrays; totals and chart stay whole.
+            let mut narrowing: Vec<(&str, String)> = Vec::new();
+            if let Some(node) = node.as_deref().filter(|n| !n.trim().is_empty()) {
+                narrowing.push(("node_types", contains(node.trim())));
+            }
+            if let Some(credential) = credential.as_deref().filter(|c| !c.trim().is_empty()) {
+                narrowing.push(("required_credential_types", contains(credential.trim())));
+            }
+            let table = if narrowing.is_empty() {
+                workflows.clone()
+            } else {
+                let mut query = workflows_query.clone();
+                query.extend(narrowing);
+                db.select::<WorkflowRow>("mvp_workflows", &query)
+                    .await?
+                    .into_iter()
+                    .map(|row| row.summary)
+                    .collect()
+            };
 
             let executions: i64 = workflows.iter().map(|w| w.execution_count).sum();
             let successful: i64 = workflows.iter().map(|w| w.successful_executions).sum();
@@ -105,6 +146,8 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
             Ok(Dashboard {
                 providers,
                 workflows,
+                table,
+                filters,
                 totals,
                 chart,
                 chart_truncated,
@@ -113,6 +156,58 @@ pub async fn load_dashboard(instance: Option<Uuid>, range: String) -> Result<Das
         }
         .await,
     )
+}
+
+/// A PostgREST `cs.{…}` filter: the array column contains `value` (quoted as an element, so
+/// commas, braces and quotes in it stay part of it).
+#[cfg(feature = "ssr")]
+fn contains(value: &str) -> String {
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("cs.{{\"{escaped}\"}}")
+}
+
+/// The filter choices: every node type and credential type the workflows use, labelled.
+#[cfg(feature = "ssr")]
+fn table_filters<'a>(
+    rows: impl Iterator<Item = (&'a Vec<String>, &'a Vec<String>)>,
+) -> crate::model::TableFilters {
+    use flowpulse_core::builder::catalogue::spec_by_type;
+    use std::collections::BTreeSet;
+    let (mut nodes, mut credentials) = (BTreeSet::new(), BTreeSet::new());
+    for (node_types, credential_types) in rows {
+        nodes.extend(node_types.iter().cloned());
+        credentials.extend(credential_types.iter().cloned());
+    }
+    let node_label = |node_type: &str| {
+        spec_by_type(node_type).map_or_else(
+            || {
+                node_type
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(node_type)
+                    .to_string()
+            },
+            |spec| spec.default_name.to_string(),
+        )
+    };
+    let mut node_types: Vec<(String, String)> = nodes
+        .into_iter()
+        .map(|t| {
+            let label = node_label(&t);
+            (t, label)
+        })
+        .collect();
+    node_types.sort_by_key(|(_, label)| label.to_lowercase());
+    crate::model::TableFilters {
+        node_types,
+        credential_types: credentials
+            .into_iter()
+            .map(|t| {
+                let label = crate::server::credential_usage::type_label(&t);
+                (t, label)
+            })
+            .collect(),
+    }
 }
 
 /// Calls the `workflow-sync` edge function for every instance, or only `instance`, with the
@@ -168,4 +263,45 @@ pub async fn sync_now(instance: Option<Uuid>) -> Result<SyncOutcome, AppError> {
         }
         .await,
     )
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_filter_quotes_its_element() {
+        assert_eq!(
+            contains("n8n-nodes-base.slack"),
+            r#"cs.{"n8n-nodes-base.slack"}"#
+        );
+        assert_eq!(contains(r#"a,b"c\d}"#), r#"cs.{"a,b\"c\\d}"}"#);
+    }
+
+    #[test]
+    fn filter_choices_are_every_type_used_once_with_a_label() {
+        let (slack, webhook, odd) = (
+            "n8n-nodes-base.slack".to_string(),
+            "n8n-nodes-base.webhook".to_string(),
+            "@acme/n8n-nodes-acme.thing".to_string(),
+        );
+        let a = (
+            vec![webhook.clone(), slack.clone()],
+            vec!["slackApi".to_string()],
+        );
+        let b = (
+            vec![slack.clone(), odd.clone()],
+            vec!["acmeApi".to_string()],
+        );
+        let filters = table_filters([(&a.0, &a.1), (&b.0, &b.1)].into_iter());
+        let labels: Vec<&str> = filters.node_types.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["Slack", "thing", "Webhook"]);
+        assert_eq!(
+            filters.credential_types,
+            [
+                ("acmeApi".to_string(), "acmeApi".to_string()),
+                ("slackApi".to_string(), "Slack API".to_string())
+            ]
+        );
+    }
 }

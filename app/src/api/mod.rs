@@ -2,7 +2,10 @@
 //! writes through PostgREST with the user's token (see `crate::server::postgrest`).
 
 pub mod auth;
+pub mod chat;
+pub mod credentials;
 pub mod dashboard;
+pub mod deploy;
 pub mod history;
 pub mod providers;
 pub mod status;

@@ -21,11 +21,12 @@ pub fn DashboardPage() -> impl IntoView {
     let query = PageQuery::current();
     let instance = query.uuid("instance");
     let range = ChartRange::parse(&query.value("range").unwrap_or_default());
+    let (node, credential) = (query.value("node"), query.value("credential"));
     view! {
         <SyncControls />
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                match load_dashboard(instance, range.as_str().to_string()).await {
+                match load_dashboard(instance, range.as_str().to_string(), node, credential).await {
                     Err(error) => view! {
                         <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
                             <ErrorNotice error />
@@ -153,6 +154,8 @@ fn DashboardBody(
     let table = TableView::from_query(&query);
     let search = table.search.clone();
     let filter_choices = data.providers.clone();
+    let (node, credential) = (query.value("node"), query.value("credential"));
+    let narrowed = node.is_some() || credential.is_some();
     view! {
         <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
             <div class="filters">
@@ -181,7 +184,13 @@ fn DashboardBody(
                     data-query-param="q" value=search />
             </div>
             <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES>
-                <WorkflowTable workflows=data.workflows providers=data.providers now=data.now shown=table query />
+                <div class="filters">
+                    <QuerySelect id="node-filter" label="Uses node" param="node" any="Any node"
+                        options=data.filters.node_types selected=node />
+                    <QuerySelect id="credential-filter" label="Needs credential" param="credential"
+                        any="Any credential" options=data.filters.credential_types selected=credential />
+                </div>
+                <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query narrowed />
             </LiveRegion>
         </section>
     }

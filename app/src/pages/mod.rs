@@ -1,8 +1,13 @@
 //! One module per page, plus the pieces several pages share.
 
 pub mod chart_view;
+pub mod chat;
+pub mod chat_controls;
+pub mod credential_form;
+pub mod credentials;
 pub mod dashboard;
 pub mod executions;
+pub mod plan_graph;
 pub mod provider_form;
 pub mod providers;
 pub mod query;

@@ -1,9 +1,9 @@
 //! The dashboard's workflow table: sortable (header links set `?sort=` and `?dir=`),
-//! searchable (`?q=`), with instance badges.
+//! searchable (`?q=`), with instance badges and a badge on workflows built in the chat.
 
 use crate::components::{ExecutionBadge, RelativeTime};
 use crate::format;
-use crate::model::{ProviderOption, WorkflowSummary};
+use crate::model::{ProviderOption, WorkflowOrigin, WorkflowSummary};
 use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -145,6 +145,9 @@ pub fn WorkflowTable(
     now: DateTime<Utc>,
     shown: TableView,
     query: PageQuery,
+    /// The node or credential filter is set (the server already left other rows out).
+    #[prop(optional)]
+    narrowed: bool,
 ) -> impl IntoView {
     let rows = visible_rows(&workflows, &shown.search, shown.key, shown.descending);
     let header = |label: &'static str, key: SortKey, testid: &'static str| {
@@ -168,10 +171,12 @@ pub fn WorkflowTable(
         }
     };
     let empty = rows.is_empty().then(|| {
-        let text = if shown.search.is_empty() {
-            "No workflows yet. Press Sync now to fetch them from n8n."
-        } else {
+        let text = if !shown.search.is_empty() {
             "No workflow name contains that text. Clear the search to see all."
+        } else if narrowed {
+            "No workflow uses that node or credential. Choose “Any” to see all."
+        } else {
+            "No workflows yet. Press Sync now to fetch them from n8n."
         };
         view! { <p class="empty" data-testid="workflow-table-empty">{text}</p> }
     });
@@ -195,6 +200,10 @@ pub fn WorkflowTable(
                         <tr data-testid="workflow-row" data-workflow-id=row.id.to_string()>
                             <th scope="row">
                                 <a href=format!("/executions?workflow={}", row.id) title="Execution history">{row.name.clone()}</a>
+                                {(row.origin == WorkflowOrigin::Builder).then(|| view! {
+                                    " " <span class="badge builder" data-testid="workflow-built-in-chat"
+                                        title="Deployed from FlowPulse's chat">"built in chat"</span>
+                                })}
                             </th>
                             <td>{providers.iter().find(|p| p.id == row.provider_id).map(|p| {
                                 let tone = crate::components::provider_status_name(p.status);
@@ -232,6 +241,7 @@ mod tests {
             last_execution_at: None,
             last_execution_status: None,
             last_sync_at: None,
+            origin: WorkflowOrigin::Sync,
         }
     }
 

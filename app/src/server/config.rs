@@ -1,5 +1,6 @@
 //! The app server's configuration, read once at start-up from the environment.
 
+use super::llm::LlmConfig;
 use super::security::settings::SecuritySettings;
 use anyhow::{Context, Result};
 
@@ -28,6 +29,9 @@ pub struct AppConfig {
     /// `FLOWPULSE_OUTBOUND_DENY_PORTS`: which n8n addresses the connection test may reach.
     /// Public addresses only by default.
     pub outbound: flowpulse_core::outbound::OutboundPolicy,
+    /// `FLOWPULSE_LLM_BASE_URL`, `FLOWPULSE_LLM_API_KEY`, `FLOWPULSE_LLM_MODEL` (all or none)
+    /// and `FLOWPULSE_LLM_TIMEOUT_SECS`: the builder's optional language model.
+    pub llm: Option<LlmConfig>,
 }
 
 impl AppConfig {
@@ -55,6 +59,7 @@ impl AppConfig {
                     .as_deref(),
             )
             .context("FLOWPULSE_OUTBOUND_ALLOW / FLOWPULSE_OUTBOUND_DENY_PORTS")?,
+            llm: LlmConfig::from_env()?,
         })
     }
 }
@@ -66,6 +71,7 @@ impl std::fmt::Debug for AppConfig {
             .field("functions_url", &self.functions_url)
             .field("security", &self.security)
             .field("outbound", &self.outbound)
+            .field("llm", &self.llm)
             .finish_non_exhaustive()
     }
 }

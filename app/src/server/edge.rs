@@ -1,4 +1,5 @@
-//! "Sync now": the same `POST {functions}/workflow-sync` a curl user makes, with the user's JWT.
+//! The `workflow-sync` edge function, called with the user's JWT exactly as curl would: "Sync now"
+//! here, the builder's deploy and remove in `deploy`.
 
 use super::errors;
 use super::session::Session;
@@ -19,14 +20,27 @@ pub async fn sync_all(
     session: &Session,
     provider_id: Option<Uuid>,
 ) -> Result<SyncResponse, AppError> {
+    let request = SyncRequest::SyncAllWorkflows { provider_id };
+    let (status, body) = call(state, session, &request, SYNC_TIMEOUT).await?;
+    interpret_reply(status, &body)
+}
+
+/// POSTs `request` to `workflow-sync` with the user's JWT, exactly as curl would; the reply's
+/// status and body, whatever the status.
+pub async fn call(
+    state: &ServerState,
+    session: &Session,
+    request: &SyncRequest,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), AppError> {
     let url = format!("{}/workflow-sync", state.config.functions_url);
     let response = state
         .http
         .post(&url)
         .bearer_auth(&session.token)
         .header("apikey", &state.config.anon_key)
-        .timeout(SYNC_TIMEOUT)
-        .json(&SyncRequest::SyncAllWorkflows { provider_id })
+        .timeout(timeout)
+        .json(request)
         .send()
         .await
         .map_err(|error| {
@@ -44,7 +58,7 @@ pub async fn sync_all(
             "The sync function's reply was cut off. Try again.",
         )
     })?;
-    interpret_reply(status, &body)
+    Ok((status, body.to_vec()))
 }
 
 /// The function's reply as a result. A 502 may still carry per-instance results (one instance

@@ -14,7 +14,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Pages that need a signed-in user.
-const APP_PAGES: &[&str] = &["/", "/providers", "/sync-logs", "/executions"];
+const APP_PAGES: &[&str] = &[
+    "/",
+    "/providers",
+    "/sync-logs",
+    "/executions",
+    "/chat",
+    "/credentials",
+];
 /// Pages only for signed-out visitors.
 const AUTH_PAGES: &[&str] = &["/sign-in", "/sign-up"];
 /// What a visitor sees when sessions cannot be checked.

@@ -2,11 +2,18 @@
 //! and edge-function clients, the realtime hub and the HTTP plumbing around the Leptos routes.
 
 pub mod auth;
+pub mod chat_state;
+pub mod chat_store;
+pub mod chat_view;
 pub mod config;
+pub mod credential_fields;
+pub mod credential_usage;
+pub mod deploy;
 pub mod edge;
 pub mod errors;
 pub mod events;
 pub mod health;
+pub mod llm;
 pub mod metrics;
 pub mod middleware;
 pub mod n8n_check;

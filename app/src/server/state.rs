@@ -4,6 +4,7 @@ use super::auth::postgres::PostgresAuth;
 use super::auth::throttle::{self, SignInThrottle, SignUpThrottle};
 use super::auth::AuthBackend;
 use super::config::AppConfig;
+use super::llm::LlmClient;
 use super::metrics::Metrics;
 use super::realtime::RealtimeHub;
 use super::session::cookie::SessionCookie;
@@ -25,6 +26,8 @@ pub struct ServerState {
     /// For n8n instances: the outbound rule on every address dialled, no redirects (the
     /// `X-N8N-API-KEY` header would travel along), replies read up to a cap.
     pub n8n: flowpulse_n8n::Transport,
+    /// The builder's optional language model (`None` unless `FLOWPULSE_LLM_*` are set).
+    pub llm: Option<LlmClient>,
     /// Encrypts n8n API keys before they are stored.
     pub keyring: Arc<KeyRing>,
     /// Starts, verifies, refreshes and ends sessions.
@@ -50,6 +53,7 @@ impl ServerState {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         let n8n = flowpulse_n8n::Transport::new(config.outbound.clone());
+        let llm = config.llm.clone().map(LlmClient::new).transpose()?;
         let accounts = Arc::new(PostgresAuth::new(config.database_url.clone()));
         let sessions = SessionManager::new(
             SessionKeys::new(&config.jwt_secret),
@@ -65,6 +69,7 @@ impl ServerState {
             config: Arc::new(config),
             http,
             n8n,
+            llm,
             keyring: Arc::new(keyring),
             throttle: Arc::new(SignInThrottle::new(throttle::SIGN_IN)),
             sign_up_throttle: Arc::new(SignUpThrottle::new(throttle::SIGN_UP)),

@@ -7,13 +7,15 @@
 mod cleanup;
 mod deploy;
 mod executions;
+mod failures;
 mod progress;
+mod retry;
 mod workflows;
 
 use std::future::Future;
 
 use flowpulse_core::contract::{
-    CleanupReport, DeploymentReport, ProviderResult, SyncRequest, SyncResponse,
+    CleanupReport, DeploymentReport, ProviderResult, RetryReport, SyncRequest, SyncResponse,
 };
 use flowpulse_core::rows::{
     Provider, ProviderStatus, SyncLogFinish, SyncLogInsert, SyncStatus, SyncType,
@@ -159,6 +161,7 @@ pub async fn run_authenticated(
             activate,
         } => deploy::deploy(&ctx, conversation_id, provider_id, activate).await,
         SyncRequest::RemoveWorkflow { workflow_id } => deploy::remove(&ctx, workflow_id).await,
+        SyncRequest::RetryExecution { execution_id } => retry::retry(&ctx, execution_id).await,
         SyncRequest::CleanupWorkflows { dry_run } => {
             // Users get a preview unless they ask otherwise; cron and admins act.
             let dry_run = dry_run.unwrap_or(matches!(auth.caller, Caller::User { .. }));
@@ -316,6 +319,7 @@ impl<'a> Ctx<'a> {
             }
             let filter = workflow.map(|workflow| workflow.n8n_workflow_id.as_str());
             executions::sync(self, provider, &client, filter, &progress).await;
+            failures::fetch_details(self, provider, &client, &progress).await;
         };
         // Boxed: the whole sync's state would otherwise be inlined into every caller's future
         // (tens of KiB), and a worker's stack is small.
@@ -416,8 +420,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The reply of a deploy or remove.
-    fn deployment_report(&self, deployment: DeploymentReport) -> RunReport {
+    /// The reply of a retry.
+    fn retry_report(&self, retry: RetryReport) -> RunReport {
+        let mut report = self.plain_report();
+        report.response.retry = Some(retry);
+        report
+    }
+
+    /// A reply for an action that touched no provider's sync.
+    fn plain_report(&self) -> RunReport {
         RunReport {
             response: SyncResponse {
                 ok: true,
@@ -425,10 +436,18 @@ impl<'a> Ctx<'a> {
                 results: Vec::new(),
                 sync_log_ids: Vec::new(),
                 cleanup: None,
-                deployment: Some(deployment),
+                deployment: None,
+                retry: None,
             },
             unreachable: Vec::new(),
         }
+    }
+
+    /// The reply of a deploy or remove.
+    fn deployment_report(&self, deployment: DeploymentReport) -> RunReport {
+        let mut report = self.plain_report();
+        report.response.deployment = Some(deployment);
+        report
     }
 
     fn report(&self, outcomes: Vec<ProviderOutcome>, cleanup: Option<CleanupReport>) -> RunReport {
@@ -453,6 +472,7 @@ impl<'a> Ctx<'a> {
                 sync_log_ids,
                 cleanup,
                 deployment: None,
+                retry: None,
             },
             unreachable,
         }

@@ -46,6 +46,7 @@ fn the_run_is_502_only_when_every_provider_was_unreachable() {
             sync_log_ids: Vec::new(),
             cleanup: None,
             deployment: None,
+            retry: None,
         },
         unreachable,
     };
@@ -137,6 +138,8 @@ async fn fake_postgrest(n8n_url: String, config: &WorkerConfig) -> FakeServer {
                 .after(PAGE_DELAY)
             }
             ("POST", "/api/rpc/unfinished_executions") => FakeReply::json(200, json!([])),
+            // No failures waiting to be explained.
+            ("GET", "/api/executions") => FakeReply::json(200, json!([])),
             _ => FakeReply::raw(204, ""),
         }
     })

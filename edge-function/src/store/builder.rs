@@ -147,7 +147,119 @@ fn encode(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Malformed(e.to_string()))
 }
 
+/// A failed execution whose details were never looked for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnexplainedFailure {
+    /// `executions.id`.
+    pub id: i64,
+    /// n8n's id.
+    pub n8n_execution_id: i64,
+    /// Its workflow row, when linked.
+    pub workflow_id: Option<Uuid>,
+}
+
+/// An execution row, as `retry_execution` reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExecutionRef {
+    /// `executions.id`.
+    pub id: i64,
+    /// Its instance.
+    pub provider_id: Uuid,
+    /// n8n's id.
+    pub n8n_execution_id: i64,
+    /// Its status.
+    pub status: flowpulse_core::n8n::ExecutionStatus,
+}
+
 impl Store {
+    /// The newest failed executions of a provider whose details were never looked for.
+    pub async fn failures_without_details(
+        &self,
+        provider_id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<UnexplainedFailure>, StoreError> {
+        self.json(
+            self.client
+                .from("executions")
+                .select("id,n8n_execution_id,workflow_id")
+                .eq("provider_id", provider_id.to_string())
+                .in_("status", ["error", "crashed"])
+                .is("error_fetched_at", "null")
+                .order("n8n_execution_id.desc")
+                .limit(limit),
+        )
+        .await
+    }
+
+    /// The stored nodes of the given workflows (to name the type of a node that failed).
+    pub async fn workflow_nodes(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Vec<flowpulse_core::n8n::Node>)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: Uuid,
+            definition: Option<Value>,
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<Row> = self
+            .json(
+                self.client
+                    .from("mvp_workflows")
+                    .select("id,definition")
+                    .in_("id", list),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let nodes = row
+                    .definition
+                    .and_then(|definition| definition.get("nodes").cloned())
+                    .and_then(|nodes| serde_json::from_value(nodes).ok())
+                    .unwrap_or_default();
+                (row.id, nodes)
+            })
+            .collect())
+    }
+
+    /// Records why execution `id` failed (or that n8n had nothing to say).
+    pub async fn record_failure_detail(
+        &self,
+        id: i64,
+        detail: Option<&flowpulse_core::insight::failure::FailureDetail>,
+    ) -> Result<(), StoreError> {
+        let mut body = json!({"error_fetched_at": Utc::now()});
+        if let Some(detail) = detail {
+            body["error_message"] = json!(detail.message);
+            body["error_description"] = json!(detail.description);
+            body["error_node"] = json!(detail.node_name);
+            body["error_node_type"] = json!(detail.node_type);
+        }
+        let builder = self
+            .client
+            .from("executions")
+            .eq("id", id.to_string())
+            .update(body.to_string());
+        self.send(builder, Some("return=minimal")).await.map(drop)
+    }
+
+    /// The execution row `id`, if the token can see it.
+    pub async fn execution(&self, id: i64) -> Result<Option<ExecutionRef>, StoreError> {
+        let rows: Vec<ExecutionRef> = self
+            .json(
+                self.client
+                    .from("executions")
+                    .select("id,provider_id,n8n_execution_id,status")
+                    .eq("id", id.to_string()),
+            )
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
     /// The conversation `id`, if the token can see it.
     pub async fn conversation(&self, id: Uuid) -> Result<Option<ConversationRow>, StoreError> {
         let rows: Vec<ConversationRow> = self

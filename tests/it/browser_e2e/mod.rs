@@ -29,7 +29,7 @@ async fn site() -> Site {
     Site { stack, worker, app }
 }
 
-async fn sign_up(browser: &Browser, app: &TestApp, email: &str) {
+pub(crate) async fn sign_up(browser: &Browser, app: &TestApp, email: &str) {
     browser
         .client
         .goto(&format!("{}/sign-up", app.url))
@@ -48,7 +48,7 @@ async fn sign_up(browser: &Browser, app: &TestApp, email: &str) {
     wait_for_path(browser, "/").await;
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
+pub(crate) async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     browser
         .client
         .goto(&format!("{}/sign-in", app.url))
@@ -60,7 +60,7 @@ async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     wait_for_path(browser, "/").await;
 }
 
-async fn wait_for_path(browser: &Browser, path: &str) {
+pub(crate) async fn wait_for_path(browser: &Browser, path: &str) {
     let started = Instant::now();
     loop {
         let url = browser.client.current_url().await.unwrap();
@@ -76,7 +76,7 @@ async fn wait_for_path(browser: &Browser, path: &str) {
 }
 
 /// Fills and saves the instance form (the dashboard's first-instance form or /providers).
-async fn add_instance(browser: &Browser, name: &str, url: &str, key: &str) {
+pub(crate) async fn add_instance(browser: &Browser, name: &str, url: &str, key: &str) {
     browser.fill("provider-name", name).await;
     browser.fill("provider-url", url).await;
     browser.fill("provider-api-key", key).await;
@@ -98,7 +98,7 @@ async fn add_instance(browser: &Browser, name: &str, url: &str, key: &str) {
     }
 }
 
-async fn wait_live(browser: &Browser) {
+pub(crate) async fn wait_live(browser: &Browser) {
     let started = Instant::now();
     loop {
         let dot = browser.by_test_id("live-indicator").await;

@@ -2,7 +2,7 @@
 //! secrets never leave the server — tried through the real parts, each refused.
 
 mod api_key_binding;
-mod app_site;
+pub(crate) mod app_site;
 mod csrf;
 mod headers;
 mod include_directive;

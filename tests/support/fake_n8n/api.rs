@@ -12,13 +12,33 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// n8n's public API routes the engine uses.
+/// n8n's public API routes the engine and the builder's deploy use.
 pub(super) fn router(state: Shared) -> Router {
+    use super::writes;
+    use axum::routing::{delete, post};
     Router::new()
-        .route("/api/v1/workflows", get(list_workflows))
+        .route(
+            "/api/v1/workflows",
+            get(list_workflows).post(writes::create_workflow),
+        )
         .route(
             "/api/v1/workflows/{id}",
-            get(get_workflow).delete(delete_workflow),
+            get(get_workflow)
+                .delete(delete_workflow)
+                .put(writes::update_workflow),
+        )
+        .route(
+            "/api/v1/workflows/{id}/activate",
+            post(writes::activate_workflow),
+        )
+        .route(
+            "/api/v1/workflows/{id}/deactivate",
+            post(writes::deactivate_workflow),
+        )
+        .route("/api/v1/credentials", post(writes::create_credential))
+        .route(
+            "/api/v1/credentials/{id}",
+            delete(writes::delete_credential),
         )
         .route("/api/v1/executions", get(list_executions))
         .route("/api/v1/executions/{id}", get(get_execution))
@@ -26,7 +46,11 @@ pub(super) fn router(state: Shared) -> Router {
 }
 
 /// Authenticates, logs, applies latency and faults. `Err` is the response to send instead.
-async fn gate(state: &Shared, headers: &HeaderMap, what: String) -> Result<(), Response> {
+pub(super) async fn gate(
+    state: &Shared,
+    headers: &HeaderMap,
+    what: String,
+) -> Result<(), Response> {
     let (data, shutdown, api_key) = state;
     let (fault, latency) = {
         let mut d = data.lock().unwrap();

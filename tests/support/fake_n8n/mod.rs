@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 mod api;
+mod writes;
 
 /// What the next matching request gets instead of a normal answer.
 #[derive(Debug, Clone)]
@@ -31,6 +32,10 @@ struct Data {
     workflows_added: usize,
     executions: BTreeMap<u64, Value>,
     next_execution_id: u64,
+    /// Credentials created through the API, with their data.
+    credentials: Vec<Value>,
+    /// Numbers credential ids.
+    credentials_added: usize,
     /// Faults by path prefix, consumed one per matching request.
     faults: Vec<(String, VecDeque<Fault>)>,
     /// Requests answered so far, as `METHOD path?query`.
@@ -203,6 +208,17 @@ impl FakeN8n {
     /// Every answer is delayed by `latency` (a realistic round trip).
     pub fn set_latency(&self, latency: Duration) {
         self.data.lock().unwrap().latency = latency;
+    }
+
+    /// Credentials created through the API so far, with the data they were given.
+    pub fn credentials(&self) -> Vec<Value> {
+        self.data.lock().unwrap().credentials.clone()
+    }
+
+    /// The workflow with n8n id `id`, as the fake holds it.
+    pub fn workflow(&self, id: &str) -> Option<Value> {
+        let data = self.data.lock().unwrap();
+        data.workflows.iter().find(|w| w["id"] == id).cloned()
     }
 
     /// Requests seen so far (`GET /api/v1/executions?...`).

@@ -201,6 +201,14 @@ impl Conversation {
         (draft.plan != *plan || asks).then(|| self.settle(draft, Vec::new(), credentials))
     }
 
+    /// Makes `plan`, composed elsewhere (the app's optional language model), the current plan:
+    /// any pending question is dropped, and "undo" goes back to the plan before it, as after
+    /// any other change. The plan is not checked here; deploying validates it.
+    pub fn adopt(&mut self, plan: WorkflowPlan) {
+        self.pending = None;
+        self.history.push(self.plan.replace(plan));
+    }
+
     fn undo(&mut self) -> ComposerReply {
         if self.pending.take().is_some() {
             return match &self.plan {

@@ -433,6 +433,24 @@ fn a_credential_added_later_is_picked_up() {
 }
 
 #[test]
+fn an_adopted_plan_replaces_the_question_and_undo_goes_back_before_it() {
+    let slack = creds("slackApi=Sales bot");
+    let mut chat = Conversation::new();
+    chat.reply("every hour fetch https://x.example/a", &slack);
+    chat.reply("post to slack", &slack);
+    let before = chat.plan().cloned();
+    let (_, journey) = run("slackApi=Sales bot", &[J]);
+    let ComposerReply::Plan { plan: adopted, .. } = journey else {
+        panic!("the journey message gives a plan");
+    };
+    chat.adopt(adopted.clone());
+    assert_eq!(chat.plan(), Some(&adopted));
+    assert_eq!(chat.question(), None);
+    chat.reply("undo", &slack);
+    assert_eq!(chat.plan().cloned(), before);
+}
+
+#[test]
 fn a_conversation_survives_being_stored_between_messages() {
     let two = creds("slackApi=Sales bot, slackApi=Ops bot");
     let mut chat = Conversation::new();
