@@ -1,5 +1,5 @@
-//! Encryption of secrets stored in the database (n8n API keys today; credentials and alert
-//! webhook URLs later).
+//! Encryption of secrets stored in the database: n8n API keys, users' n8n credentials and
+//! alert channels' targets.
 //!
 //! Current format: `f2.<key version>:<base64url-no-pad(nonce ‖ ciphertext ‖ tag)>`, AES-256-GCM
 //! with a random 96-bit nonce and *associated data* naming what the secret belongs to (a
@@ -73,6 +73,15 @@ impl SecretBinding {
     pub fn credential(credential_id: Uuid, credential_type: &str) -> Self {
         Self(format!(
             "flowpulse/credentials.secret\0{credential_id}\0{credential_type}"
+        ))
+    }
+
+    /// An alert channel's target (a webhook URL or an email address): bound to its
+    /// `alert_channels` row and kind, so a Slack URL copied into another channel, or kept
+    /// while the row's kind changes, decrypts for neither.
+    pub fn alert_channel(channel_id: Uuid, kind: &str) -> Self {
+        Self(format!(
+            "flowpulse/alert_channels.target\0{channel_id}\0{kind}"
         ))
     }
 }
@@ -434,6 +443,33 @@ mod tests {
             SecretBinding::provider_api_key(Uuid::from_u128(1), "https://n8n.example.com:8443");
         let a_credential = SecretBinding::credential(Uuid::from_u128(1), "slackApi");
         for wrong in [other_row, other_host, other_port, a_credential] {
+            assert_eq!(
+                ring.decrypt(&stored, &wrong),
+                Err(CryptoError::Tampered),
+                "{wrong:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_alert_target_only_decrypts_for_its_own_channel_and_kind() {
+        let ring = ring(1, 7);
+        let url = "https://hooks.slack.com/services/T000/B000/secret";
+        let channel = Uuid::from_u128(10);
+        let stored = ring.encrypt(
+            url,
+            &SecretBinding::alert_channel(channel, "slack"),
+            &mut CountingRng(0),
+        );
+        assert_eq!(
+            ring.decrypt(&stored, &SecretBinding::alert_channel(channel, "slack"))
+                .unwrap(),
+            url
+        );
+        let another_channel = SecretBinding::alert_channel(Uuid::from_u128(11), "slack");
+        let another_kind = SecretBinding::alert_channel(channel, "webhook");
+        let a_credential = SecretBinding::credential(channel, "slack");
+        for wrong in [another_channel, another_kind, a_credential] {
             assert_eq!(
                 ring.decrypt(&stored, &wrong),
                 Err(CryptoError::Tampered),

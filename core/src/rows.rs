@@ -214,6 +214,9 @@ pub struct ExecutionIngestRow {
     pub retry_success_id: Option<i64>,
     /// Error message, when fetched with run data.
     pub error_message: Option<String>,
+    /// When a waiting execution resumes (a Wait node's time).
+    #[serde(default)]
+    pub wait_till: Option<DateTime<Utc>>,
 }
 
 impl ExecutionIngestRow {
@@ -234,6 +237,7 @@ impl ExecutionIngestRow {
             duration_ms,
             retry_of: execution.retry_of.map(|id| to_bigint(id.0)),
             retry_success_id: execution.retry_success_id.map(|id| to_bigint(id.0)),
+            wait_till: execution.wait_till,
             error_message: execution.error_message().map(str::to_string),
         }
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use flowpulse_core::crypto::{KeyRing, CURRENT_KEY_VERSION};
+use flowpulse_core::insight::health::HealthConfig;
 use flowpulse_core::outbound::OutboundPolicy;
 use flowpulse_core::retry::RetryPolicy;
 use flowpulse_n8n::client::DEFAULT_MAX_REPLY_BYTES;
@@ -59,6 +60,8 @@ pub struct WorkerConfig {
     pub retry: RetryPolicy,
     /// How many providers one run syncs at once (not a binding).
     pub provider_concurrency: usize,
+    /// Thresholds of the health check after each sync (`STUCK_AFTER_MINUTES`, default 30).
+    pub health: HealthConfig,
 }
 
 impl fmt::Debug for WorkerConfig {
@@ -78,6 +81,7 @@ impl fmt::Debug for WorkerConfig {
             .field("execution_retention_days", &self.execution_retention_days)
             .field("retry", &self.retry)
             .field("provider_concurrency", &self.provider_concurrency)
+            .field("health", &self.health)
             .finish()
     }
 }
@@ -201,6 +205,12 @@ impl WorkerConfig {
             )?,
             retry: RetryPolicy::default(),
             provider_concurrency: 4,
+            health: HealthConfig {
+                stuck_after: chrono::TimeDelta::minutes(
+                    i64::try_from(number("STUCK_AFTER_MINUTES", 30)?).unwrap_or(i64::MAX),
+                ),
+                ..HealthConfig::default()
+            },
         })
     }
 

@@ -21,12 +21,19 @@ use crate::runtime;
 use flowpulse_core::postgrest::ErrorBody;
 use flowpulse_core::text::shorten;
 
+mod alerts;
 mod builder;
+mod health;
 mod types;
+pub use alerts::{
+    AlertChannelRow, AlertInsert, AlertRow, AlertRuleRow, DeliveryInsert, DeliveryResult,
+    DueDelivery, FinishedRunRow, SyncLogRow,
+};
 pub use builder::{
     BuilderWorkflowRef, BuilderWorkflowRow, Claim, ConversationRow, CredentialDeploymentRow,
     CredentialRow, DeploymentUpdate, ExecutionRef,
 };
+pub use health::{HealthInputRow, HealthRow};
 use types::api_error;
 pub use types::{ArchivedWorkflow, IngestOutcome, PruneOutcome, StoreError, WorkflowRef};
 
@@ -363,6 +370,8 @@ impl Store {
                 retry_of: row.retry_of,
                 retry_success_id: None,
                 error_message: row.error_message,
+                // An execution n8n no longer knows is waiting for nothing.
+                wait_till: None,
             })
             .collect())
     }

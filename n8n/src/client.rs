@@ -354,7 +354,7 @@ impl N8nClient {
             let outgoing = Outgoing {
                 method,
                 url: &url,
-                api_key: &self.api_key,
+                api_key: Some(&self.api_key),
                 body,
                 max_reply_bytes: self.settings.max_reply_bytes,
             };

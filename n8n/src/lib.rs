@@ -8,6 +8,8 @@
 //!   before anything is sent, natively every resolved address too, redirects are never
 //!   followed (the API key would travel with them), and replies are read up to a size cap.
 //! - [`N8nError`]: failures in FlowPulse's own words, naming the instance.
+//! - [`WebhookSender`]: one JSON POST to an alert channel's URL through the same transport,
+//!   without the API key.
 //! - [`BaseUrl`] (from core): the one rule for an instance URL.
 
 pub mod client;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod runtime;
 pub mod transport;
 pub mod types;
+pub mod webhook;
 
 pub use client::{all_pages, ClientSettings, ExecutionQuery, N8nClient, PAGE_LIMIT};
 pub use error::{ConnectFailure, N8nError};
@@ -22,3 +25,4 @@ pub use flowpulse_core::base_url::BaseUrl;
 pub use flowpulse_core::outbound::OutboundPolicy;
 pub use transport::{Method, Transport};
 pub use types::{CreatedCredential, NewCredential, WorkflowDefinition};
+pub use webhook::{WebhookError, WebhookSender};

@@ -47,7 +47,9 @@ pub(crate) struct Outgoing<'a> {
     pub method: Method,
     /// The full URL, query included.
     pub url: &'a str,
-    pub api_key: &'a str,
+    /// n8n's API key, sent as `X-N8N-API-KEY`; `None` for a request that is not to n8n (an
+    /// alert webhook), which must never carry it.
+    pub api_key: Option<&'a str>,
     /// A JSON body.
     pub body: Option<&'a [u8]>,
     /// Stop reading the reply beyond this many bytes.

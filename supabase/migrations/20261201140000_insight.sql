@@ -12,10 +12,14 @@ alter table public.executions
   -- When the details were looked for (null: not yet; set even when n8n had none).
   add column error_fetched_at timestamptz,
   -- The successful retry of this execution, as n8n reports it.
-  add column retry_success_id bigint;
+  add column retry_success_id bigint,
+  -- When a waiting execution resumes (a Wait node's time; year 3000 when it waits for a call).
+  add column wait_till timestamptz;
 
 create index executions_failed_unfetched_idx on public.executions (provider_id, n8n_execution_id desc)
   where status in ('error', 'crashed') and error_fetched_at is null;
+-- The health check counts each workflow's runs of the last 8 days.
+create index executions_workflow_started_idx on public.executions (workflow_id, started_at desc);
 create index executions_retry_of_idx on public.executions (provider_id, retry_of)
   where retry_of is not null;
 
@@ -53,16 +57,16 @@ begin
     from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb)) as r(
       n8n_execution_id bigint, n8n_workflow_id text, status text, mode text,
       started_at timestamptz, stopped_at timestamptz, duration_ms bigint, retry_of bigint,
-      retry_success_id bigint, error_message text)
+      retry_success_id bigint, error_message text, wait_till timestamptz)
     order by r.n8n_execution_id
   ),
   upserted as (
     insert into public.executions as e (
       user_id, provider_id, workflow_id, n8n_workflow_id, n8n_execution_id, status, mode,
-      started_at, stopped_at, duration_ms, retry_of, retry_success_id, error_message)
+      started_at, stopped_at, duration_ms, retry_of, retry_success_id, error_message, wait_till)
     select v_user_id, p_provider_id, w.id, i.n8n_workflow_id, i.n8n_execution_id, i.status,
       coalesce(i.mode, 'unknown'), i.started_at, i.stopped_at, i.duration_ms, i.retry_of,
-      i.retry_success_id, i.error_message
+      i.retry_success_id, i.error_message, i.wait_till
     from incoming i
     left join public.mvp_workflows w
       on w.provider_id = p_provider_id and w.n8n_workflow_id = i.n8n_workflow_id
@@ -75,14 +79,15 @@ begin
           duration_ms = excluded.duration_ms,
           retry_of = excluded.retry_of,
           retry_success_id = coalesce(excluded.retry_success_id, e.retry_success_id),
+          wait_till = excluded.wait_till,
           -- Listings carry no error text: keep what was fetched with the run data.
           error_message = coalesce(excluded.error_message, e.error_message)
       where (e.workflow_id, e.status, e.mode, e.started_at, e.stopped_at, e.duration_ms,
-             e.retry_of, e.retry_success_id, e.error_message)
+             e.retry_of, e.retry_success_id, e.error_message, e.wait_till)
           is distinct from (coalesce(excluded.workflow_id, e.workflow_id), excluded.status,
              excluded.mode, excluded.started_at, excluded.stopped_at, excluded.duration_ms,
              excluded.retry_of, coalesce(excluded.retry_success_id, e.retry_success_id),
-             coalesce(excluded.error_message, e.error_message))
+             coalesce(excluded.error_message, e.error_message), excluded.wait_till)
         -- A stale reader (a slower concurrent run) never turns a finished execution back
         -- into a running one.
         and not (e.status in ('success', 'error', 'crashed', 'canceled')
@@ -196,6 +201,63 @@ create table public.workflow_health (
   foreign key (workflow_id, provider_id, user_id)
     references public.mvp_workflows (id, provider_id, user_id) on delete cascade
 );
+
+-- What the health check needs of each workflow of one instance, in one round trip: the
+-- definition (its schedule), the last scheduled run, what is still unfinished and the finished
+-- runs of the last day and the week before (manual test runs left out: they say nothing about
+-- whether production is failing). Invoker's rights: a user only ever reads their own rows.
+create or replace function public.workflow_health_inputs(
+  p_provider_id uuid,
+  p_now timestamptz default now()
+) returns table (
+  workflow_id uuid,
+  active boolean,
+  n8n_updated_at timestamptz,
+  definition jsonb,
+  last_scheduled_run timestamptz,
+  unfinished jsonb,
+  day_succeeded bigint,
+  day_failed bigint,
+  week_succeeded bigint,
+  week_failed bigint
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select w.id,
+    w.active,
+    w.n8n_updated_at,
+    w.definition,
+    (select max(e.started_at) from public.executions e
+      where e.workflow_id = w.id and e.mode = 'trigger'),
+    coalesce((select jsonb_agg(jsonb_build_object(
+                'n8n_execution_id', u.n8n_execution_id, 'status', u.status,
+                'started_at', u.started_at, 'wait_till', u.wait_till)
+              order by u.n8n_execution_id)
+              from (select e.n8n_execution_id, e.status, e.started_at, e.wait_till
+                    from public.executions e
+                    where e.workflow_id = w.id and e.status in ('new', 'running', 'waiting')
+                    order by e.n8n_execution_id
+                    limit 100) u), '[]'::jsonb),
+    r.day_succeeded, r.day_failed, r.week_succeeded, r.week_failed
+  from public.mvp_workflows w
+  cross join lateral (
+    select
+      count(*) filter (where e.status = 'success' and e.started_at >= p_now - interval '1 day'),
+      count(*) filter (where e.status in ('error', 'crashed')
+                         and e.started_at >= p_now - interval '1 day'),
+      count(*) filter (where e.status = 'success' and e.started_at < p_now - interval '1 day'),
+      count(*) filter (where e.status in ('error', 'crashed')
+                         and e.started_at < p_now - interval '1 day')
+    from public.executions e
+    where e.workflow_id = w.id and e.mode <> 'manual'
+      and e.started_at >= p_now - interval '8 days' and e.started_at < p_now
+  ) as r(day_succeeded, day_failed, week_succeeded, week_failed)
+  where w.provider_id = p_provider_id and not w.archived and w.deleted_at is null
+  order by w.id
+$$;
 
 -- Where alerts go. The target (a webhook URL or an email address) is a secret: encrypted bound
 -- to the row and kind, shown only as a hint.
@@ -362,9 +424,11 @@ grant select, insert, update, delete on table public.workflow_health, public.ale
 
 revoke execute on function public.failure_groups(timestamptz),
   public.workflow_durations(timestamptz), public.duration_buckets(timestamptz, interval, uuid),
-  public.guard_channel_target() from public, anon;
+  public.workflow_health_inputs(uuid, timestamptz), public.guard_channel_target()
+  from public, anon;
 grant execute on function public.failure_groups(timestamptz),
-  public.workflow_durations(timestamptz), public.duration_buckets(timestamptz, interval, uuid)
+  public.workflow_durations(timestamptz), public.duration_buckets(timestamptz, interval, uuid),
+  public.workflow_health_inputs(uuid, timestamptz)
   to authenticated, service_role;
 
 -- Live pages: health, alerts and their deliveries change as syncs run. Health rows are keyed

@@ -6,7 +6,7 @@ mod browser_e2e;
 mod builder_app;
 mod builder_catalogue;
 mod builder_deploy;
-mod insight_e2e;
+mod insight;
 mod migrations;
 mod operations;
 mod real_n8n_e2e;

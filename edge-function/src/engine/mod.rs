@@ -4,10 +4,12 @@
 //! Runs natively and in workerd alike; the HTTP layer and the cron handler are thin wrappers
 //! around [`run_authenticated`].
 
+mod alerts;
 mod cleanup;
 mod deploy;
 mod executions;
 mod failures;
+mod health;
 mod progress;
 mod retry;
 mod workflows;
@@ -301,6 +303,8 @@ impl<'a> Ctx<'a> {
         workflow: Option<&WorkflowRef>,
     ) -> ProviderOutcome {
         let progress = Progress::new(provider.id);
+        // The health verdicts, for the alert rules after the run's log is closed.
+        let verdicts = std::sync::Mutex::new(None);
         let work = async {
             let client = match self.client(provider) {
                 Ok(client) => client,
@@ -320,11 +324,27 @@ impl<'a> Ctx<'a> {
             let filter = workflow.map(|workflow| workflow.n8n_workflow_id.as_str());
             executions::sync(self, provider, &client, filter, &progress).await;
             failures::fetch_details(self, provider, &client, &progress).await;
+            let judged = health::evaluate_all(self, provider, &progress).await;
+            *verdicts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = judged;
         };
         // Boxed: the whole sync's state would otherwise be inlined into every caller's future
         // (tens of KiB), and a worker's stack is small.
-        self.supervise(provider, sync_type, &progress, Box::pin(work))
-            .await
+        let outcome = self
+            .supervise(provider, sync_type, &progress, Box::pin(work))
+            .await;
+        let verdicts = verdicts
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Box::pin(alerts::after_sync(
+            self,
+            provider,
+            verdicts.as_deref(),
+            &outcome,
+        ))
+        .await;
+        outcome
     }
 
     /// Opens the provider's sync log, runs `work` within the deadline, closes the log and

@@ -140,6 +140,9 @@ async fn fake_postgrest(n8n_url: String, config: &WorkerConfig) -> FakeServer {
             ("POST", "/api/rpc/unfinished_executions") => FakeReply::json(200, json!([])),
             // No failures waiting to be explained.
             ("GET", "/api/executions") => FakeReply::json(200, json!([])),
+            // Nothing to judge, and no alert rules.
+            ("POST", "/api/rpc/workflow_health_inputs") => FakeReply::json(200, json!([])),
+            ("GET", "/api/alert_rules") => FakeReply::json(200, json!([])),
             _ => FakeReply::raw(204, ""),
         }
     })

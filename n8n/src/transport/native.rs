@@ -137,8 +137,10 @@ impl Transport {
         let mut request = self
             .http
             .request(method, out.url)
-            .header("X-N8N-API-KEY", out.api_key)
             .header("Accept", "application/json");
+        if let Some(api_key) = out.api_key {
+            request = request.header("X-N8N-API-KEY", api_key);
+        }
         if let Some(body) = out.body {
             request = request
                 .header("Content-Type", "application/json")

@@ -32,7 +32,9 @@ impl Transport {
             TransportError::Connect(ConnectFailure::from_description(&error.to_string()))
         };
         let headers = Headers::new();
-        headers.set("X-N8N-API-KEY", out.api_key).map_err(connect)?;
+        if let Some(api_key) = out.api_key {
+            headers.set("X-N8N-API-KEY", api_key).map_err(connect)?;
+        }
         headers.set("Accept", "application/json").map_err(connect)?;
         let mut init = RequestInit::new();
         init.with_method(match out.method {

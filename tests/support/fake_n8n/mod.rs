@@ -171,6 +171,50 @@ impl FakeN8n {
         id
     }
 
+    /// Records an execution with every field that matters to the health check chosen; an
+    /// unfinished `status` leaves it without a stop time.
+    pub fn add_execution_at(
+        &self,
+        workflow: &str,
+        status: &str,
+        mode: &str,
+        started: chrono::DateTime<chrono::Utc>,
+        wait_till: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> u64 {
+        let id = self.add_execution(workflow, status);
+        let mut data = self.data.lock().unwrap();
+        let execution = data.executions.get_mut(&id).expect("just added");
+        execution["mode"] = json!(mode);
+        execution["startedAt"] = json!(started.to_rfc3339());
+        execution["createdAt"] = json!(started.to_rfc3339());
+        execution["waitTill"] = json!(wait_till.map(|t| t.to_rfc3339()));
+        if !execution["stoppedAt"].is_null() {
+            execution["stoppedAt"] =
+                json!((started + chrono::Duration::milliseconds(350)).to_rfc3339());
+        }
+        id
+    }
+
+    /// Replaces a workflow's nodes and connections, and stamps it as saved at `updated`.
+    pub fn redefine_workflow(
+        &self,
+        id: &str,
+        nodes: Value,
+        connections: Value,
+        updated: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut data = self.data.lock().unwrap();
+        let workflow = data
+            .workflows
+            .iter_mut()
+            .find(|w| w["id"] == id)
+            .expect("workflow exists");
+        workflow["nodes"] = nodes;
+        workflow["connections"] = connections;
+        workflow["updatedAt"] = json!(updated.to_rfc3339());
+        workflow["versionId"] = json!(uuid::Uuid::new_v4());
+    }
+
     /// Changes an execution's status (e.g. running → success).
     pub fn set_status(&self, id: u64, status: &str) {
         let mut data = self.data.lock().unwrap();

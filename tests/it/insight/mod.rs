@@ -1,0 +1,76 @@
+//! Insight on top of the sync: why executions failed and retrying them (against a real n8n),
+//! what stopped running, and alerts (the engine natively — the code the worker runs — against
+//! the fake n8n, whose clock-dependent fields a test can set, with a real PostgREST + Postgres).
+
+mod alerts;
+mod e2e;
+mod health;
+
+use crate::helpers::fake_n8n::FakeN8n;
+use crate::helpers::{spawn_stack, TestStack, TestUser, JWT_SECRET};
+use flowpulse_core::contract::SyncRequest;
+use serde_json::Value;
+use std::collections::HashMap;
+use workflow_sync::WorkerConfig;
+
+/// One user with one instance on a fake n8n, and the engine's configuration.
+pub struct Scenario {
+    pub stack: TestStack,
+    pub user: TestUser,
+    pub fake: FakeN8n,
+    pub config: WorkerConfig,
+}
+
+impl Scenario {
+    pub async fn new(email: &str) -> Scenario {
+        let stack = spawn_stack().await;
+        let user = stack.create_user(email).await;
+        let fake = FakeN8n::start().await;
+        stack
+            .add_provider(&user, "fake n8n", &fake.url, &fake.api_key)
+            .await;
+        let bindings: HashMap<&str, String> = HashMap::from([
+            ("POSTGREST_URL", stack.postgrest_url.clone()),
+            ("POSTGREST_API_KEY", stack.anon_key.clone()),
+            ("JWT_SECRET", JWT_SECRET.to_string()),
+            ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
+            ("ENCRYPTION_KEY", stack.encryption_key.clone()),
+            // The fake n8n and the alert receivers listen on loopback, as locally allowed.
+            ("OUTBOUND_ALLOW", "loopback".to_string()),
+        ]);
+        let config = WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config");
+        Scenario {
+            stack,
+            user,
+            fake,
+            config,
+        }
+    }
+
+    /// A "Sync now" of every instance with the user's token.
+    pub async fn sync(&self) {
+        workflow_sync::run_action(
+            &self.config,
+            &self.user.token,
+            SyncRequest::SyncAllWorkflows { provider_id: None },
+        )
+        .await
+        .expect("the sync runs");
+    }
+
+    /// `(status, findings)` of the workflow with n8n id `n8n_id`.
+    pub async fn health(&self, n8n_id: &str) -> (String, Value) {
+        let row = self
+            .stack
+            .db
+            .query_one(
+                "select h.status, h.findings from public.workflow_health h
+                 join public.mvp_workflows w on w.id = h.workflow_id
+                 where w.n8n_workflow_id = $1",
+                &[&n8n_id],
+            )
+            .await
+            .expect("a verdict for the workflow");
+        (row.get(0), row.get(1))
+    }
+}
