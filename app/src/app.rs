@@ -4,10 +4,14 @@
 use crate::api::auth::{current_user, SignOut, SignOutEverywhere};
 use crate::live::LiveBridge;
 use crate::pages::{
+    alerts::AlertsPage,
     chat::ChatPage,
     credentials::CredentialsPage,
     dashboard::DashboardPage,
+    execution_detail::ExecutionDetailPage,
     executions::ExecutionsPage,
+    failures::FailuresPage,
+    health::HealthPage,
     providers::ProvidersPage,
     sign_in::{SignInPage, SignUpPage},
     sync_logs::SyncLogsPage,
@@ -15,7 +19,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +91,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("providers") view=ProvidersPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("executions") view=ExecutionsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("executions"), ParamSegment("id")) view=ExecutionDetailPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("failures") view=FailuresPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("health") view=HealthPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("alerts") view=AlertsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync-logs") view=SyncLogsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("chat") view=ChatPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("credentials") view=CredentialsPage ssr=SsrMode::Async />
@@ -106,6 +114,9 @@ fn SignedInNav(email: String) -> impl IntoView {
             <A href="/" exact=true attr:data-testid="nav-dashboard">"Dashboard"</A>
             <A href="/providers" attr:data-testid="nav-providers">"Instances"</A>
             <A href="/executions" attr:data-testid="nav-executions">"Executions"</A>
+            <A href="/failures" attr:data-testid="nav-failures">"Failures"</A>
+            <A href="/health" attr:data-testid="nav-health">"Health"</A>
+            <A href="/alerts" attr:data-testid="nav-alerts">"Alerts"</A>
             <A href="/sync-logs" attr:data-testid="nav-sync-logs">"Sync logs"</A>
             <A href="/chat" attr:data-testid="nav-chat">"Chat"</A>
             <A href="/credentials" attr:data-testid="nav-credentials">"Credentials"</A>

@@ -40,9 +40,9 @@ pub fn sync_type_name(kind: SyncType) -> &'static str {
 /// The CSS tone of a status word: ok, bad, warn or neutral.
 fn tone(status: &str) -> &'static str {
     match status {
-        "connected" | "success" => "ok",
-        "error" | "crashed" => "bad",
-        "warning" | "partial" | "canceled" => "warn",
+        "connected" | "success" | "ok" | "delivered" | "resolved" => "ok",
+        "error" | "crashed" | "critical" | "failed" | "open" => "bad",
+        "warning" | "partial" | "canceled" | "pending" => "warn",
         _ => "neutral",
     }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::chart::Bucket;
 
 pub mod builder;
+pub mod insight;
 
 /// The signed-in user, as the top bar shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +84,9 @@ pub struct WorkflowSummary {
     /// Synced from n8n, or made in FlowPulse's chat.
     #[serde(default)]
     pub origin: WorkflowOrigin,
+    /// The latest health verdict (`workflow_health`), when there is one.
+    #[serde(default)]
+    pub health: Option<insight::HealthBadgeView>,
 }
 
 /// Where a workflow came from (`mvp_workflows.origin`).

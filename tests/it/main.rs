@@ -7,6 +7,7 @@ mod builder_app;
 mod builder_catalogue;
 mod builder_deploy;
 mod insight;
+mod insight_app;
 mod migrations;
 mod operations;
 mod real_n8n_e2e;

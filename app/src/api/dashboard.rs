@@ -94,14 +94,18 @@ pub async fn load_dashboard(
                 ("order", "started_at.desc".into()),
                 ("limit", CHART_ROW_CAP.to_string()),
             ]);
-            let (providers, workflows, failures, chart) = tokio::join!(
+            let health_query =
+                with_instance(vec![("select", "workflow_id,status,findings".to_string())]);
+            let (providers, workflows, failures, chart, health) = tokio::join!(
                 db.select::<ProviderOption>("providers", &providers_query),
                 db.select::<WorkflowRow>("mvp_workflows", &workflows_query),
                 db.select_counted::<serde_json::Value>("executions", &failures_query),
                 db.select::<ChartPoint>("executions", &chart_query),
+                db.select::<HealthRow>("workflow_health", &health_query),
             );
-            let (providers, rows, (_, failures_24h), chart) =
-                (providers?, workflows?, failures?, chart?);
+            let (providers, mut rows, (_, failures_24h), chart, health) =
+                (providers?, workflows?, failures?, chart?, health?);
+            attach_health(rows.iter_mut().map(|row| &mut row.summary), &health);
             let filters = table_filters(
                 rows.iter()
                     .map(|row| (&row.node_types, &row.required_credential_types)),
@@ -120,11 +124,14 @@ pub async fn load_dashboard(
             } else {
                 let mut query = workflows_query.clone();
                 query.extend(narrowing);
-                db.select::<WorkflowRow>("mvp_workflows", &query)
+                let mut narrowed: Vec<WorkflowSummary> = db
+                    .select::<WorkflowRow>("mvp_workflows", &query)
                     .await?
                     .into_iter()
                     .map(|row| row.summary)
-                    .collect()
+                    .collect();
+                attach_health(narrowed.iter_mut(), &health);
+                narrowed
             };
 
             let executions: i64 = workflows.iter().map(|w| w.execution_count).sum();
@@ -156,6 +163,36 @@ pub async fn load_dashboard(
         }
         .await,
     )
+}
+
+/// A row of `workflow_health`, as the table's badge needs it.
+#[cfg(feature = "ssr")]
+#[derive(serde::Deserialize)]
+struct HealthRow {
+    workflow_id: Uuid,
+    status: String,
+    #[serde(default)]
+    findings: Vec<serde_json::Value>,
+}
+
+/// Puts each workflow's health verdict on its row.
+#[cfg(feature = "ssr")]
+fn attach_health<'a>(
+    rows: impl Iterator<Item = &'a mut crate::model::WorkflowSummary>,
+    health: &[HealthRow],
+) {
+    for row in rows {
+        row.health = health.iter().find(|h| h.workflow_id == row.id).map(|h| {
+            crate::model::insight::HealthBadgeView {
+                status: h.status.clone(),
+                first_message: h
+                    .findings
+                    .first()
+                    .and_then(|f| f["message"].as_str())
+                    .map(str::to_string),
+            }
+        });
+    }
 }
 
 /// A PostgREST `cs.{…}` filter: the array column contains `value` (quoted as an element, so

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 /// What the dashboard's regions show, for the live bridge.
-const DASHBOARD_TABLES: &str = "providers mvp_workflows";
+const DASHBOARD_TABLES: &str = "providers mvp_workflows workflow_health";
 
 /// `/`
 #[component]

@@ -3,6 +3,7 @@
 
 use crate::components::{ExecutionBadge, RelativeTime};
 use crate::format;
+use crate::model::insight::HealthBadgeView;
 use crate::model::{ProviderOption, WorkflowOrigin, WorkflowSummary};
 use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
@@ -188,6 +189,7 @@ pub fn WorkflowTable(
                         {header("Workflow", SortKey::Name, "sort-name")}
                         <th scope="col">"Instance"</th>
                         <th scope="col">"Active"</th>
+                        <th scope="col">"Health"</th>
                         {header("Executions", SortKey::Executions, "sort-executions")}
                         {header("Successful", SortKey::Successful, "sort-successful")}
                         {header("Failed", SortKey::Failed, "sort-failed")}
@@ -210,6 +212,7 @@ pub fn WorkflowTable(
                                 view! { <span class=format!("badge instance {tone}") title=format!("Instance status: {tone}")>{p.name.clone()}</span> }
                             })}</td>
                             <td>{if row.active { "Yes" } else { "No" }}</td>
+                            <td><HealthBadge health=row.health.clone() /></td>
                             <td class="num" data-testid="workflow-executions">{format::count(row.execution_count)}</td>
                             <td class="num" data-testid="workflow-successful">{format::count(row.successful_executions)}</td>
                             <td class="num" data-testid="workflow-failed">{format::count(row.failed_executions)}</td>
@@ -221,6 +224,28 @@ pub fn WorkflowTable(
             </table>
             {empty}
         </div>
+    }
+}
+
+/// A workflow's health verdict, with its first finding as the tooltip; a dash before the
+/// first verdict.
+#[component]
+pub fn HealthBadge(health: Option<HealthBadgeView>) -> impl IntoView {
+    match health {
+        Some(health) => {
+            let title = health
+                .first_message
+                .unwrap_or_else(|| "No problem found.".to_string());
+            view! {
+                <a href="/health" class=format!("badge health {}", health.status) title=title
+                    data-testid="workflow-health" data-health=health.status.clone()>{health.status.clone()}</a>
+            }
+            .into_any()
+        }
+        None => view! {
+            <span class="muted" data-testid="workflow-health" data-health="none" title="Not checked yet">"–"</span>
+        }
+        .into_any(),
     }
 }
 
@@ -242,6 +267,7 @@ mod tests {
             last_execution_status: None,
             last_sync_at: None,
             origin: WorkflowOrigin::Sync,
+            health: None,
         }
     }
 

@@ -86,7 +86,7 @@ pub fn interpret(status: u16, body: &[u8]) -> Result<DeploymentReport, AppError>
 }
 
 /// `text` ending in a full stop, as the notices show sentences.
-fn sentence(text: &str) -> String {
+pub fn sentence(text: &str) -> String {
     let text = text.trim();
     if text.ends_with(['.', '!', '?']) {
         text.to_string()

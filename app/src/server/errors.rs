@@ -41,3 +41,14 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// For a page whose one subject is missing (`/executions/<id>`): answers 404 as well as
+/// showing the notice, so a link to someone else's row reads as absent to every client.
+pub fn missing_page<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(AppError::NotFound(_)) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(StatusCode::NOT_FOUND);
+        }
+    }
+    result
+}

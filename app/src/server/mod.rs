@@ -1,6 +1,8 @@
 //! Server-only code: configuration, sessions and accounts, the security layers, the PostgREST
 //! and edge-function clients, the realtime hub and the HTTP plumbing around the Leptos routes.
 
+pub mod alert_channels;
+pub mod alert_view;
 pub mod auth;
 pub mod chat_state;
 pub mod chat_store;
@@ -21,6 +23,7 @@ pub mod ops;
 pub mod postgrest;
 pub mod realtime;
 pub mod request;
+pub mod retry;
 pub mod security;
 pub mod session;
 pub mod state;

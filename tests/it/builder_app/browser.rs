@@ -183,6 +183,18 @@ async fn a_workflow_is_described_given_its_credential_and_deployed_while_a_secon
     first.screenshot("24-credentials").await;
     goto(&first, &app.url, "/").await;
     first.by_test_id("workflow-built-in-chat").await;
+
+    // It runs in n8n (twice fine, once failing); Sync now counts it like any other workflow.
+    for status in ["success", "success", "error"] {
+        fake.add_execution(&n8n_id, status);
+    }
+    wait_live(&first).await;
+    first.click("sync-now").await;
+    first
+        .wait_for_text("workflow-executions", LIVE, |t| t.trim() == "3")
+        .await;
+    assert_eq!(first.text_of("workflow-successful").await.trim(), "2");
+    assert_eq!(first.text_of("workflow-failed").await.trim(), "1");
     first.screenshot("25-dashboard-built-in-chat").await;
     assert!(first
         .client

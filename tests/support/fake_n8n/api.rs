@@ -42,6 +42,10 @@ pub(super) fn router(state: Shared) -> Router {
         )
         .route("/api/v1/executions", get(list_executions))
         .route("/api/v1/executions/{id}", get(get_execution))
+        .route(
+            "/api/v1/executions/{id}/retry",
+            post(writes::retry_execution),
+        )
         .with_state(state)
 }
 

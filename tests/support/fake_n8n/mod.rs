@@ -43,6 +43,8 @@ struct Data {
     /// After this many more requests the server shuts down (connections refused).
     die_after: Option<usize>,
     latency: Duration,
+    /// Status of the executions a retry creates (`success` unless set).
+    retry_status: Option<String>,
 }
 
 /// A running fake n8n.
@@ -252,6 +254,16 @@ impl FakeN8n {
     /// Every answer is delayed by `latency` (a realistic round trip).
     pub fn set_latency(&self, latency: Duration) {
         self.data.lock().unwrap().latency = latency;
+    }
+
+    /// Retries from now on end with `status` (`success` until set).
+    pub fn set_retry_status(&self, status: &str) {
+        self.data.lock().unwrap().retry_status = Some(status.to_string());
+    }
+
+    /// The execution with n8n id `id`, as the fake holds it.
+    pub fn execution(&self, id: u64) -> Option<Value> {
+        self.data.lock().unwrap().executions.get(&id).cloned()
     }
 
     /// Credentials created through the API so far, with the data they were given.

@@ -1,6 +1,6 @@
 //! The fake's write routes, enough for the builder's deploy and remove: workflows created,
 //! replaced, activated and deactivated, credentials created (kept, so a test can see what
-//! arrived) and deleted. Same gate as every other route: key, log, latency, faults.
+//! arrived) and deleted, failed executions retried. Same gate as every other route: key, log, latency, faults.
 
 use super::api::gate;
 use super::Shared;
@@ -130,4 +130,67 @@ pub(super) async fn delete_credential(
         return not_found();
     };
     Json(data.credentials.remove(index)).into_response()
+}
+
+/// `POST /api/v1/executions/{id}/retry`: like n8n, only a failed execution is retried; the new
+/// one (`mode: retry`, `retryOf` the original) ends with the fake's retry status, and a
+/// successful retry marks the original's `retrySuccessId`.
+pub(super) async fn retry_execution(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = gate(
+        &state,
+        &headers,
+        format!("POST /api/v1/executions/{id}/retry"),
+    )
+    .await
+    {
+        return r;
+    }
+    let mut data = state.0.lock().unwrap();
+    let Some(original) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| data.executions.get(&id))
+        .cloned()
+    else {
+        return not_found();
+    };
+    if !matches!(
+        original["status"].as_str(),
+        Some("error" | "crashed" | "canceled")
+    ) {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"message": "The execution succeeded, so it cannot be retried."})),
+        )
+            .into_response();
+    }
+    let status = data
+        .retry_status
+        .clone()
+        .unwrap_or_else(|| "success".to_string());
+    let new_id = data.next_execution_id;
+    data.next_execution_id += 1;
+    let started = chrono::Utc::now();
+    let execution = json!({
+        "id": new_id.to_string(), "finished": status == "success", "mode": "retry",
+        "retryOf": id, "retrySuccessId": null, "status": status,
+        "startedAt": started.to_rfc3339(),
+        "stoppedAt": (started + chrono::Duration::milliseconds(120)).to_rfc3339(),
+        "workflowId": original["workflowId"], "waitTill": null, "createdAt": started.to_rfc3339()
+    });
+    data.executions.insert(new_id, execution.clone());
+    if status == "success" {
+        if let Some(original) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| data.executions.get_mut(&id))
+        {
+            original["retrySuccessId"] = json!(new_id.to_string());
+        }
+    }
+    Json(execution).into_response()
 }

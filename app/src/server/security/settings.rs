@@ -112,6 +112,11 @@ impl Origin {
         })
     }
 
+    /// `scheme://host:port`, for links FlowPulse sends out (alerts).
+    pub fn url(&self) -> String {
+        format!("{}://{}:{}", self.scheme, self.host, self.port)
+    }
+
     /// True when this origin is the one `host` (a `Host` header) names. The scheme is not in
     /// `Host`: the port stands in for it, the default one of this origin's scheme.
     pub fn is_host(&self, host: &str) -> bool {

@@ -1,0 +1,301 @@
+//! Alerts: channels (where to), rules (what about), and the alerts the sync opened with their
+//! deliveries. A channel's target is encrypted bound to its row and kind; the browser only
+//! ever sees its hint (see `crate::server::alert_channels`).
+
+use crate::error::AppError;
+use crate::model::insight::AlertsPage;
+use leptos::prelude::*;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use crate::server::{alert_channels as channels, errors::with_status, postgrest::Db, request};
+
+/// The kinds of channel, as stored and as the form offers them: `(value, label)`.
+pub const CHANNEL_KINDS: [(&str, &str); 4] = [
+    ("webhook", "Webhook (JSON POST)"),
+    ("slack", "Slack incoming webhook"),
+    ("discord", "Discord webhook"),
+    ("email", "E-mail"),
+];
+
+/// What a rule can watch: `(value, label)`, in the form's order.
+pub const RULE_KINDS: [(&str, &str); 5] = [
+    ("failure", "A run fails"),
+    (
+        "failure_rate",
+        "Fails often (share of failed runs over 24 h)",
+    ),
+    ("missed_runs", "A schedule misses runs"),
+    ("stuck", "Executions are stuck"),
+    ("unreachable", "The instance cannot be reached"),
+];
+
+/// The label of rule kind `kind`.
+pub fn rule_kind_label(kind: &str) -> String {
+    RULE_KINDS
+        .iter()
+        .find(|(value, _)| *value == kind)
+        .map_or_else(|| kind.to_string(), |(_, label)| label.to_string())
+}
+
+/// The page: channels, rules, open and past alerts with their deliveries.
+#[server]
+pub async fn load_alerts() -> Result<AlertsPage, AppError> {
+    with_status(async { crate::server::alert_view::load(&request::user_db()?).await }.await)
+}
+
+#[cfg(feature = "ssr")]
+fn channel_not_found() -> AppError {
+    AppError::NotFound("That channel no longer exists. Reload the page.".into())
+}
+
+#[cfg(feature = "ssr")]
+fn rule_not_found() -> AppError {
+    AppError::NotFound("That rule no longer exists. Reload the page.".into())
+}
+
+/// Adds a channel. The target is checked (webhook URLs against the outbound rule), encrypted
+/// bound to the new row's id and kind, and only its hint is kept in the clear.
+#[server(endpoint = "save_alert_channel")]
+pub async fn save_alert_channel(
+    name: String,
+    kind: String,
+    target: String,
+) -> Result<(), AppError> {
+    with_status(
+        async {
+            let (state, session) = request::signed_in()?;
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(AppError::Invalid(
+                    "Give the channel a name of 1 to 100 characters.".into(),
+                ));
+            }
+            let kind = channels::kind(&kind)?;
+            let target = channels::check_target(kind, &target, &state.config.outbound)?;
+            let id = Uuid::new_v4();
+            let body = serde_json::json!({
+                "id": id,
+                "name": name,
+                "kind": channels::kind_name(kind),
+                "target_ciphertext": channels::seal(&state, id, kind, &target),
+                "hint": channels::hint(kind, &target),
+            });
+            Db::new(&state, &session)
+                .insert::<serde_json::Value>("alert_channels", &body, &[("select", "id".into())])
+                .await
+                .map_err(|error| {
+                    if error.is_duplicate() {
+                        AppError::Conflict(format!("You already have a channel named “{name}”."))
+                    } else {
+                        error.into()
+                    }
+                })?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a channel (its rules stop notifying it).
+#[server(endpoint = "delete_alert_channel")]
+pub async fn delete_alert_channel(id: Uuid) -> Result<(), AppError> {
+    with_status(
+        async {
+            let deleted = request::user_db()?
+                .delete("alert_channels", &[("id", format!("eq.{id}"))])
+                .await?;
+            if deleted == 0 {
+                return Err(channel_not_found());
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// "Send test": posts a sample alert to the channel once, through the app's guarded transport,
+/// records it as a `test` delivery and says how it went.
+#[server(endpoint = "test_alert_channel")]
+pub async fn test_alert_channel(id: Uuid) -> Result<String, AppError> {
+    with_status(
+        async {
+            #[derive(serde::Deserialize)]
+            struct Channel {
+                id: Uuid,
+                name: String,
+                kind: String,
+                target_ciphertext: String,
+            }
+            let (state, session) = request::signed_in()?;
+            let db = Db::new(&state, &session);
+            let rows: Vec<Channel> = db
+                .select(
+                    "alert_channels",
+                    &[
+                        ("select", "id,name,kind,target_ciphertext".into()),
+                        ("id", format!("eq.{id}")),
+                    ],
+                )
+                .await?;
+            let channel = rows.into_iter().next().ok_or_else(channel_not_found)?;
+            let kind = channels::kind(&channel.kind)?;
+            let target = channels::open(&state, channel.id, kind, &channel.target_ciphertext)
+                .ok_or_else(|| {
+                    AppError::Invalid(
+                        "This channel's address can no longer be read. Delete it and add it again."
+                            .into(),
+                    )
+                })?;
+            let result =
+                channels::send_test(&state, kind, &channel.name, &target, &app_base(&state)).await;
+            let now = chrono::Utc::now();
+            let body = serde_json::json!({
+                "channel_id": channel.id,
+                "event": "test",
+                "status": result.status,
+                "attempts": 1,
+                "last_error": result.error,
+                "payload": result.payload,
+                "delivered_at": (result.status == "delivered").then_some(now),
+                "next_attempt_at": now,
+            });
+            db.insert::<serde_json::Value>("alert_deliveries", &body, &[("select", "id".into())])
+                .await?;
+            match result.error {
+                None => Ok(format!("Test sent to “{}”: delivered.", channel.name)),
+                Some(error) => Err(AppError::Upstream(format!(
+                    "The test to “{}” failed: {error}.",
+                    channel.name
+                ))),
+            }
+        }
+        .await,
+    )
+}
+
+/// The base of links in alerts: the configured public origin, else this request's host.
+#[cfg(feature = "ssr")]
+fn app_base(state: &crate::server::state::ServerState) -> reqwest::Url {
+    let origin = state
+        .config
+        .security
+        .public_origin
+        .as_ref()
+        .map(crate::server::security::settings::Origin::url)
+        .or_else(|| {
+            let parts = use_context::<axum::http::request::Parts>()?;
+            let host = parts.headers.get(axum::http::header::HOST)?.to_str().ok()?;
+            let scheme = if state.config.security.cookie_secure {
+                "https"
+            } else {
+                "http"
+            };
+            Some(format!("{scheme}://{host}"))
+        });
+    origin
+        .and_then(|origin| reqwest::Url::parse(&origin).ok())
+        .or_else(|| reqwest::Url::parse("http://localhost").ok())
+        .expect("a constant URL parses")
+}
+
+/// Adds a rule: what to watch, optionally one instance and/or workflow, the threshold for a
+/// failure-rate rule, and the channels to notify (`channels[<id>]=on` in the form).
+#[server(endpoint = "save_alert_rule")]
+pub async fn save_alert_rule(
+    name: String,
+    kind: String,
+    #[server(default)] instance: String,
+    #[server(default)] workflow: String,
+    #[server(default)] threshold: String,
+    #[server(default)] channels: HashMap<String, String>,
+) -> Result<(), AppError> {
+    with_status(
+        async {
+            let db = request::user_db()?;
+            let rule = crate::server::alert_view::rule_body(
+                &name, &kind, &instance, &workflow, &threshold,
+            )?;
+            let chosen: Vec<Uuid> = channels
+                .iter()
+                .filter(|(_, on)| matches!(on.as_str(), "on" | "true" | "1"))
+                .map(|(id, _)| {
+                    id.parse()
+                        .map_err(|_| AppError::Invalid("Pick channels from the list.".into()))
+                })
+                .collect::<Result<_, _>>()?;
+            let id = rule["id"].as_str().unwrap_or_default().to_string();
+            db.insert::<serde_json::Value>("alert_rules", &rule, &[("select", "id".into())])
+                .await
+                .map_err(|error| {
+                    if error.is_duplicate() {
+                        AppError::Conflict("You already have that rule.".into())
+                    } else {
+                        error.into()
+                    }
+                })?;
+            if !chosen.is_empty() {
+                let links: Vec<serde_json::Value> = chosen
+                    .iter()
+                    .map(|channel| serde_json::json!({"rule_id": id, "channel_id": channel}))
+                    .collect();
+                let linked = db
+                    .insert::<serde_json::Value>("alert_rule_channels", &links, &[])
+                    .await;
+                if let Err(error) = linked {
+                    // A channel that is not the user's (or is gone): no half-made rule.
+                    let _ = db
+                        .delete("alert_rules", &[("id", format!("eq.{id}"))])
+                        .await;
+                    return Err(match AppError::from(error) {
+                        AppError::NotFound(_) | AppError::Invalid(_) => AppError::Invalid(
+                            "One of those channels no longer exists. Reload the page.".into(),
+                        ),
+                        other => other,
+                    });
+                }
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Turns a rule on or off.
+#[server(endpoint = "set_alert_rule_enabled")]
+pub async fn set_alert_rule_enabled(id: Uuid, enabled: bool) -> Result<(), AppError> {
+    with_status(
+        async {
+            let updated: Vec<serde_json::Value> = request::user_db()?
+                .update(
+                    "alert_rules",
+                    &[("id", format!("eq.{id}")), ("select", "id".into())],
+                    &serde_json::json!({ "enabled": enabled }),
+                )
+                .await?;
+            if updated.is_empty() {
+                return Err(rule_not_found());
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a rule with its alerts.
+#[server(endpoint = "delete_alert_rule")]
+pub async fn delete_alert_rule(id: Uuid) -> Result<(), AppError> {
+    with_status(
+        async {
+            let deleted = request::user_db()?
+                .delete("alert_rules", &[("id", format!("eq.{id}"))])
+                .await?;
+            if deleted == 0 {
+                return Err(rule_not_found());
+            }
+            Ok(())
+        }
+        .await,
+    )
+}

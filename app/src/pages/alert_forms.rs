@@ -1,0 +1,222 @@
+//! The alerts page's islands: the channel and rule forms, and each channel's and rule's
+//! actions (send a test, enable or disable, delete with confirmation).
+
+use crate::api::alerts::{
+    delete_alert_channel, delete_alert_rule, set_alert_rule_enabled, test_alert_channel,
+    SaveAlertChannel, SaveAlertRule, CHANNEL_KINDS, RULE_KINDS,
+};
+use crate::app::load_page;
+use crate::components::ErrorNotice;
+use crate::live::request_refresh;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// Adds a channel; once saved, loads the page again with it listed.
+#[island]
+pub fn ChannelForm() -> impl IntoView {
+    let action = ServerAction::<SaveAlertChannel>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            load_page("/alerts");
+        }
+    });
+    view! {
+        <ActionForm action=action>
+            <div class="channel-form" data-testid="channel-form">
+                <div class="field">
+                    <label for="channel-name">"Name"</label>
+                    <input id="channel-name" name="name" required maxlength="100" placeholder="Ops Slack"
+                        data-testid="channel-name" />
+                </div>
+                <div class="field">
+                    <label for="channel-kind">"Kind"</label>
+                    <select id="channel-kind" name="kind" data-testid="channel-kind">
+                        {CHANNEL_KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="channel-target">"Webhook URL or e-mail address"</label>
+                    <input id="channel-target" name="target" required autocomplete="off" type="password"
+                        aria-describedby="channel-target-hint" data-testid="channel-target" />
+                    <p id="channel-target-hint" class="hint">"Stored encrypted; only its host and last \
+                        characters are shown again."</p>
+                </div>
+                {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+                <div class="actions">
+                    <button type="submit" class="primary" data-testid="channel-save" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Saving…" } else { "Add channel" }}
+                    </button>
+                </div>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// "Send test" and "Delete" for one channel.
+#[island]
+pub fn ChannelActions(id: Uuid, name: String) -> impl IntoView {
+    let test = Action::new(move |id: &Uuid| test_alert_channel(*id));
+    let delete = Action::new(move |id: &Uuid| delete_alert_channel(*id));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if test.value().with(Option::is_some) || matches!(delete.value().get(), Some(Ok(()))) {
+            request_refresh();
+        }
+    });
+    let outcome = move || {
+        let tested = test.value().get().map(|result| match result {
+            Ok(text) => view! { <p class="notice ok" role="status" data-testid="channel-test-outcome">{text}</p> }.into_any(),
+            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+        });
+        let deleted = delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorNotice error /> });
+        view! { {tested}{deleted} }
+    };
+    let confirm_text = format!("Delete the channel “{name}”? Rules stop notifying it.");
+    view! {
+        <div aria-live="polite">{outcome}</div>
+        <div class="actions">
+            <button type="button" data-testid="channel-test" disabled=move || test.pending().get()
+                on:click=move |_| { test.dispatch(id); }>
+                {move || if test.pending().get() { "Sending…" } else { "Send test" }}
+            </button>
+            <Show when=move || !confirming.get() fallback=move || view! {
+                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
+                    <p>{confirm_text.clone()}</p>
+                    <button type="button" class="danger" data-testid="channel-delete-confirm"
+                        disabled=move || delete.pending().get() on:click=move |_| { delete.dispatch(id); }>
+                        {move || if delete.pending().get() { "Deleting…" } else { "Yes, delete" }}
+                    </button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            }>
+                <button type="button" class="danger-outline" data-testid="channel-delete" on:click=move |_| confirming.set(true)>"Delete"</button>
+            </Show>
+        </div>
+    }
+}
+
+/// Adds a rule. Choices are `(value, label)`: instances, workflows and channels.
+#[island]
+pub fn RuleForm(
+    instances: Vec<(String, String)>,
+    workflows: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+) -> impl IntoView {
+    let action = ServerAction::<SaveAlertRule>::new();
+    let kind = RwSignal::new(RULE_KINDS[0].0.to_string());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            load_page("/alerts");
+        }
+    });
+    let no_channels = channels.is_empty();
+    view! {
+        <ActionForm action=action>
+            <div class="rule-form" data-testid="rule-form">
+                <div class="field">
+                    <label for="rule-name">"Name"</label>
+                    <input id="rule-name" name="name" required maxlength="100" placeholder="Production failures"
+                        data-testid="rule-name" />
+                </div>
+                <div class="field">
+                    <label for="rule-kind">"Tell me when"</label>
+                    <select id="rule-kind" name="kind" data-testid="rule-kind"
+                        on:change=move |event| kind.set(event_target_value(&event))>
+                        {RULE_KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="rule-instance">"Instance"</label>
+                    <select id="rule-instance" name="instance" data-testid="rule-instance">
+                        <option value="">"Every instance"</option>
+                        {instances.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="rule-workflow">"Workflow"</label>
+                    <select id="rule-workflow" name="workflow" data-testid="rule-workflow">
+                        <option value="">"Every workflow"</option>
+                        {workflows.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <Show when=move || kind.get() == "failure_rate">
+                    <div class="field">
+                        <label for="rule-threshold">"Threshold (% of runs failed, optional)"</label>
+                        <input id="rule-threshold" name="threshold" type="number" min="0" max="100" step="any"
+                            aria-describedby="rule-threshold-hint" data-testid="rule-threshold" />
+                        <p id="rule-threshold-hint" class="hint">"Empty: when it fails far more than its own normal."</p>
+                    </div>
+                </Show>
+                <fieldset class="field">
+                    <legend>"Notify"</legend>
+                    {no_channels.then(|| view! { <p class="hint">"Add a channel first; a rule without one only lists its alerts here."</p> })}
+                    {channels.into_iter().map(|(id, label)| {
+                        let input_id = format!("rule-channel-{id}");
+                        let label_for = input_id.clone();
+                        view! {
+                            <label for=label_for class="check">
+                                <input id=input_id type="checkbox" name=format!("channels[{id}]") value="on" />
+                                " " {label}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+                <div class="actions">
+                    <button type="submit" class="primary" data-testid="rule-save" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Saving…" } else { "Add rule" }}
+                    </button>
+                </div>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// Enable or disable, and delete, one rule.
+#[island]
+pub fn RuleActions(id: Uuid, name: String, enabled: bool) -> impl IntoView {
+    let toggle = Action::new(move |on: &bool| set_alert_rule_enabled(id, *on));
+    let delete = Action::new(move |id: &Uuid| delete_alert_rule(*id));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(toggle.value().get(), Some(Ok(())))
+            || matches!(delete.value().get(), Some(Ok(())))
+        {
+            request_refresh();
+        }
+    });
+    let error = move || {
+        toggle
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| delete.value().get().and_then(Result::err))
+            .map(|error| view! { <ErrorNotice error /> })
+    };
+    let confirm_text = format!("Delete the rule “{name}” with its alerts?");
+    view! {
+        {error}
+        <div class="actions">
+            <button type="button" data-testid="rule-toggle" disabled=move || toggle.pending().get()
+                on:click=move |_| { toggle.dispatch(!enabled); }>
+                {if enabled { "Disable" } else { "Enable" }}
+            </button>
+            <Show when=move || !confirming.get() fallback=move || view! {
+                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
+                    <p>{confirm_text.clone()}</p>
+                    <button type="button" class="danger" data-testid="rule-delete-confirm"
+                        disabled=move || delete.pending().get() on:click=move |_| { delete.dispatch(id); }>
+                        {move || if delete.pending().get() { "Deleting…" } else { "Yes, delete" }}
+                    </button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            }>
+                <button type="button" class="danger-outline" data-testid="rule-delete" on:click=move |_| confirming.set(true)>"Delete"</button>
+            </Show>
+        </div>
+    }
+}
