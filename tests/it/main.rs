@@ -6,6 +6,7 @@ mod browser_e2e;
 mod builder_app;
 mod builder_catalogue;
 mod builder_deploy;
+mod counter_deltas;
 mod insight;
 mod insight_app;
 mod migrations;

@@ -10,12 +10,12 @@ use std::process::Command;
 /// Runs the benchmark named `which`.
 pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
     match which {
-        "sync" => {
+        "sync" | "ingest" => {
             Tools::ensure(repo, cache, Extras::default())?;
             process::run_visible(
-                "cargo bench (sync)",
+                &format!("cargo bench ({which})"),
                 Command::new("cargo")
-                    .args(["bench", "--package", "flowpulse-tests", "--bench", "sync"])
+                    .args(["bench", "--package", "flowpulse-tests", "--bench", which])
                     .current_dir(repo),
             )
         }
@@ -48,6 +48,6 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     .current_dir(repo),
             )
         }
-        other => bail!("unknown benchmark {other:?}; available: sync, app"),
+        other => bail!("unknown benchmark {other:?}; available: sync, ingest, app"),
     }
 }
