@@ -2,7 +2,9 @@
 -- transitions the page contains (a new final execution, running → final, a final status
 -- corrected, an execution linked to its workflow late), instead of recounting the workflow's
 -- whole history on every page. Same idempotence (a repeated page writes nothing, so changes
--- nothing) and the same serialisation per provider (the provider row lock).
+-- nothing) and the same serialisation per provider (the provider row lock). It also stores the
+-- insight columns: a successful retry's link (both ways), a waiting execution's resume time,
+-- and never erases an error message fetched earlier (listings carry none).
 
 -- The latest execution of a workflow, by n8n id, in one index probe.
 create index executions_workflow_latest_idx
