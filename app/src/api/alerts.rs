@@ -201,7 +201,8 @@ fn app_base(state: &crate::server::state::ServerState) -> reqwest::Url {
 }
 
 /// Adds a rule: what to watch, optionally one instance and/or workflow, the threshold for a
-/// failure-rate rule, and the channels to notify (`channels[<id>]=on` in the form).
+/// failure-rate rule, and the channels to notify (`channels[ch-<id>]=on` in the form: the
+/// form decoder reads a key that starts with a digit as a list index, and half of all ids do).
 #[server(endpoint = "save_alert_rule")]
 pub async fn save_alert_rule(
     name: String,
@@ -221,7 +222,9 @@ pub async fn save_alert_rule(
                 .iter()
                 .filter(|(_, on)| matches!(on.as_str(), "on" | "true" | "1"))
                 .map(|(id, _)| {
-                    id.parse()
+                    id.strip_prefix("ch-")
+                        .unwrap_or(id)
+                        .parse()
                         .map_err(|_| AppError::Invalid("Pick channels from the list.".into()))
                 })
                 .collect::<Result<_, _>>()?;

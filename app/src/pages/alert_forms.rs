@@ -159,7 +159,7 @@ pub fn RuleForm(
                         let label_for = input_id.clone();
                         view! {
                             <label for=label_for class="check">
-                                <input id=input_id type="checkbox" name=format!("channels[{id}]") value="on" />
+                                <input id=input_id type="checkbox" name=format!("channels[ch-{id}]") value="on" />
                                 " " {label}
                             </label>
                         }

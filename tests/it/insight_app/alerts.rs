@@ -237,7 +237,8 @@ async fn a_rule_is_added_with_its_channels_switched_off_and_deleted() {
     let (status, _) = save(&s, &cookie, "Ops", "email", "ops@example.com").await;
     assert_eq!(status, 200);
     let (channel, ..) = stored(&s, "Ops").await;
-    let field = format!("channels[{channel}]");
+    // Whether the id starts with a digit or a letter, the form field decodes.
+    let field = format!("channels[ch-{channel}]");
     let reply = post(
         &s,
         &cookie,
