@@ -42,14 +42,22 @@ async fn syncing_a_real_n8n_through_the_worker_fills_the_counters_exactly() {
     // A second sync with nothing new changes nothing.
     let executions_before: i64 = stack
         .db
-        .query_one("select count(*) from public.executions", &[])
+        // Only this test's workflows: others run on the shared n8n at the same time.
+        .query_one(
+            "select count(*) from public.executions where n8n_workflow_id in ($1, $2)",
+            &[&ok_id, &bad_id],
+        )
         .await
         .unwrap()
         .get(0);
     worker.sync_all(&user.token).await;
     let executions_after: i64 = stack
         .db
-        .query_one("select count(*) from public.executions", &[])
+        // Only this test's workflows: others run on the shared n8n at the same time.
+        .query_one(
+            "select count(*) from public.executions where n8n_workflow_id in ($1, $2)",
+            &[&ok_id, &bad_id],
+        )
         .await
         .unwrap()
         .get(0);

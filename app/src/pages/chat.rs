@@ -278,21 +278,26 @@ fn Deployment(
         _ => "",
     };
     view! {
+        // The islands come before the notices that appear and go: the live patch pairs
+        // children by position, and a notice inserted or removed ahead of them would replace
+        // the islands (and lose a redeploy's report) instead of leaving them be.
         <li class="deployment" data-testid="deployment" data-instance=deployment.instance.clone() data-status=status>
-            <strong>{deployment.instance.clone()}</strong>" "
-            <span data-testid="deployment-status"><Badge status=tone label=status.to_string() /></span>
-            <span data-testid="deployment-active">{activity}</span>
-            {deployment.n8n_url.map(|url| view! {
-                " · " <a href=url rel="noopener" target="_blank" data-testid="deployment-link">"Open in n8n"</a>
-            })}
-            {deployment.error.map(|error| view! { <p class="problem" data-testid="deployment-error">{error}</p> })}
-            {deployment.outdated.then(|| view! {
-                <p class="hint" data-testid="deployment-outdated">"The plan changed since this deploy: redeploy to update it."</p>
-            })}
+            <p class="deployment-head">
+                <strong>{deployment.instance.clone()}</strong>" "
+                <span data-testid="deployment-status"><Badge status=tone label=status.to_string() /></span>
+                <span data-testid="deployment-active">{activity}</span>
+                {deployment.n8n_url.map(|url| view! {
+                    " · " <a href=url rel="noopener" target="_blank" data-testid="deployment-link">"Open in n8n"</a>
+                })}
+            </p>
             <div class="actions">
                 {deployable.then(|| view! { <RedeployButton conversation_id provider_id=deployment.provider_id /> })}
                 {remove}
             </div>
+            {deployment.error.map(|error| view! { <p class="problem" data-testid="deployment-error">{error}</p> })}
+            {deployment.outdated.then(|| view! {
+                <p class="hint" data-testid="deployment-outdated">"The plan changed since this deploy: redeploy to update it."</p>
+            })}
         </li>
     }
 }
