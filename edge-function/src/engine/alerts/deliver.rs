@@ -32,9 +32,10 @@ const LEASE: TimeDelta = TimeDelta::minutes(2);
 /// Longest `last_error` kept (the column allows 500).
 const ERROR_MAX_CHARS: usize = 500;
 
-/// The stored reason for an e-mail delivery: the worker has no SMTP.
+/// The stored reason for an e-mail delivery: a worker cannot speak SMTP, and no mail sender
+/// exists yet anywhere in FlowPulse; the user reads what to do instead.
 pub const EMAIL_NOT_SENT_HERE: &str =
-    "e-mail channels are sent by the app server; not configured here";
+    "e-mail alerts are not sent yet: add a webhook, Slack or Discord channel to this rule";
 
 /// How one attempt went.
 #[derive(Debug, Clone, PartialEq)]
