@@ -1,14 +1,11 @@
 //! The builder's deploy and remove: `deploy_workflow` and `remove_workflow` of the edge
 //! function, called with the user's JWT, and their replies in words for the chat page.
 
-use super::edge::call;
-use super::errors;
+use super::edge::{call, interpret_action, ActionWords};
 use super::session::Session;
 use super::state::ServerState;
 use crate::error::AppError;
-use flowpulse_core::contract::{
-    DeployOutcome, DeploymentReport, ErrorBody, SyncRequest, SyncResponse,
-};
+use flowpulse_core::contract::{DeployOutcome, DeploymentReport, SyncRequest};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -44,55 +41,22 @@ pub async fn remove(
     interpret(status, &body)
 }
 
-/// The function's reply as a report, or the error the user reads. Its messages for 404, 422
-/// and 502 are written to be shown (n8n's own words never reach them).
-pub fn interpret(status: u16, body: &[u8]) -> Result<DeploymentReport, AppError> {
-    if (200..300).contains(&status) {
-        return serde_json::from_slice::<SyncResponse>(body)
-            .ok()
-            .and_then(|reply| reply.deployment)
-            .ok_or_else(|| {
-                errors::upstream(
-                    "deploy: reply without a deployment",
-                    String::from_utf8_lossy(body),
-                    "The deploy finished but its report was unreadable. Reload the page to see its state.",
-                )
-            });
-    }
-    let message = serde_json::from_slice::<ErrorBody>(body)
-        .map(|error| error.error.message)
-        .ok();
-    match (status, message) {
-        (401, _) => Err(AppError::Unauthorized),
-        (404, _) => Err(AppError::NotFound(
-            "That chat, instance or workflow no longer exists, or is not yours. Reload the page."
-                .into(),
-        )),
-        (422, Some(message)) => Err(AppError::Invalid(format!(
-            "Not ready to deploy: {}",
-            sentence(&message)
-        ))),
-        (502, Some(message)) => Err(errors::upstream(
-            "deploy refused by n8n",
-            &message,
-            format!("n8n did not take it: {}", sentence(&message)),
-        )),
-        (status, message) => Err(errors::upstream(
-            "deploy: unexpected reply",
-            format_args!("{status}: {message:?}"),
-            format!("The deploy failed (HTTP {status}). Try again in a moment."),
-        )),
-    }
-}
+/// How the deploy and remove replies are worded.
+const WORDS: ActionWords = ActionWords {
+    unreadable_log: "deploy: reply without a deployment",
+    unreadable:
+        "The deploy finished but its report was unreadable. Reload the page to see its state.",
+    not_found:
+        "That chat, instance or workflow no longer exists, or is not yours. Reload the page.",
+    invalid: "Not ready to deploy:",
+    refused_log: "deploy refused by n8n",
+    refused: "n8n did not take it:",
+    noun: "deploy",
+};
 
-/// `text` ending in a full stop, as the notices show sentences.
-pub fn sentence(text: &str) -> String {
-    let text = text.trim();
-    if text.ends_with(['.', '!', '?']) {
-        text.to_string()
-    } else {
-        format!("{text}.")
-    }
+/// The function's reply as a report, or the error the user reads.
+pub fn interpret(status: u16, body: &[u8]) -> Result<DeploymentReport, AppError> {
+    interpret_action(status, body, &WORDS, |reply| reply.deployment)
 }
 
 /// What a deploy or remove did, for the notice under the buttons.

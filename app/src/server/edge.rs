@@ -1,5 +1,6 @@
 //! The `workflow-sync` edge function, called with the user's JWT exactly as curl would: "Sync now"
-//! here, the builder's deploy and remove in `deploy`.
+//! here, the builder's deploy and remove in `deploy`, "Retry" in `retry`; the replies of the
+//! single-report actions are read by [`interpret_action`].
 
 use super::errors;
 use super::session::Session;
@@ -82,6 +83,82 @@ pub fn interpret_reply(status: u16, body: &[u8]) -> Result<SyncResponse, AppErro
             format_args!("{status}: {}", String::from_utf8_lossy(body)),
             format!("The sync function answered unexpectedly (HTTP {status}). Try again later."),
         )),
+    }
+}
+
+/// How one action's outcomes are worded. The function's messages for 404, 422 and 502 are
+/// written to be shown (n8n's own words never reach them); these frame them for the page.
+pub struct ActionWords {
+    /// Log label of a 2xx reply without the action's report.
+    pub unreadable_log: &'static str,
+    /// What the user reads then.
+    pub unreadable: &'static str,
+    /// What the user reads for a 404.
+    pub not_found: &'static str,
+    /// Before the function's reason for a 422.
+    pub invalid: &'static str,
+    /// Log label of a 502.
+    pub refused_log: &'static str,
+    /// Before the function's reason for a 502.
+    pub refused: &'static str,
+    /// The action as a noun, for "The … failed (HTTP …)" and its log label.
+    pub noun: &'static str,
+}
+
+/// The reply of an action that answers with one report (`pick` takes it from the reply), or
+/// the error the user reads.
+pub fn interpret_action<T>(
+    status: u16,
+    body: &[u8],
+    words: &ActionWords,
+    pick: impl FnOnce(SyncResponse) -> Option<T>,
+) -> Result<T, AppError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_slice::<SyncResponse>(body)
+            .ok()
+            .and_then(pick)
+            .ok_or_else(|| {
+                errors::upstream(
+                    words.unreadable_log,
+                    String::from_utf8_lossy(body),
+                    words.unreadable,
+                )
+            });
+    }
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|error| error.error.message)
+        .ok();
+    match (status, message) {
+        (401, _) => Err(AppError::Unauthorized),
+        (404, _) => Err(AppError::NotFound(words.not_found.into())),
+        (422, Some(message)) => Err(AppError::Invalid(format!(
+            "{} {}",
+            words.invalid,
+            sentence(&message)
+        ))),
+        (502, Some(message)) => Err(errors::upstream(
+            words.refused_log,
+            &message,
+            format!("{} {}", words.refused, sentence(&message)),
+        )),
+        (status, message) => Err(errors::upstream(
+            &format!("{}: unexpected reply", words.noun),
+            format_args!("{status}: {message:?}"),
+            format!(
+                "The {} failed (HTTP {status}). Try again in a moment.",
+                words.noun
+            ),
+        )),
+    }
+}
+
+/// `text` ending in a full stop, as the notices show sentences.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }
 

@@ -2,13 +2,11 @@
 //! user's JWT like every other action, so the function's own RLS-bound reads decide whether
 //! the execution is the user's. Its messages for 404, 422 and 502 are written to be shown.
 
-use super::deploy::sentence;
-use super::edge::call;
-use super::errors;
+use super::edge::{call, interpret_action, ActionWords};
 use super::session::Session;
 use super::state::ServerState;
 use crate::error::AppError;
-use flowpulse_core::contract::{ErrorBody, RetryReport, SyncRequest, SyncResponse};
+use flowpulse_core::contract::{RetryReport, SyncRequest};
 use std::time::Duration;
 
 /// n8n runs the workflow again before it answers; a slow workflow takes a while.
@@ -25,43 +23,21 @@ pub async fn retry(
     interpret(status, &body)
 }
 
+/// How the retry replies are worded.
+const WORDS: ActionWords = ActionWords {
+    unreadable_log: "retry: reply without a report",
+    unreadable:
+        "n8n retried it, but the report was unreadable. Reload the page to see the new execution.",
+    not_found: "That execution does not exist or is not yours.",
+    invalid: "It cannot be retried:",
+    refused_log: "retry refused by n8n",
+    refused: "n8n did not retry it:",
+    noun: "retry",
+};
+
 /// The function's reply as a report, or the error the user reads.
 pub fn interpret(status: u16, body: &[u8]) -> Result<RetryReport, AppError> {
-    if (200..300).contains(&status) {
-        return serde_json::from_slice::<SyncResponse>(body)
-            .ok()
-            .and_then(|reply| reply.retry)
-            .ok_or_else(|| {
-                errors::upstream(
-                    "retry: reply without a report",
-                    String::from_utf8_lossy(body),
-                    "n8n retried it, but the report was unreadable. Reload the page to see the new execution.",
-                )
-            });
-    }
-    let message = serde_json::from_slice::<ErrorBody>(body)
-        .map(|error| error.error.message)
-        .ok();
-    match (status, message) {
-        (401, _) => Err(AppError::Unauthorized),
-        (404, _) => Err(AppError::NotFound(
-            "That execution does not exist or is not yours.".into(),
-        )),
-        (422, Some(message)) => Err(AppError::Invalid(format!(
-            "It cannot be retried: {}",
-            sentence(&message)
-        ))),
-        (502, Some(message)) => Err(errors::upstream(
-            "retry refused by n8n",
-            &message,
-            format!("n8n did not retry it: {}", sentence(&message)),
-        )),
-        (status, message) => Err(errors::upstream(
-            "retry: unexpected reply",
-            format_args!("{status}: {message:?}"),
-            format!("The retry failed (HTTP {status}). Try again in a moment."),
-        )),
-    }
+    interpret_action(status, body, &WORDS, |reply| reply.retry)
 }
 
 #[cfg(test)]
