@@ -1,12 +1,11 @@
-//! The executions-over-time chart: grouping executions into time buckets (on the server, so
-//! only the buckets travel) and the arithmetic that turns them into SVG bars (in the view).
+//! The executions-over-time and duration charts: the fixed grid of time buckets the database's
+//! figures are laid on (only the buckets travel to the browser) and the arithmetic that turns
+//! them into SVG bars (in the view).
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use flowpulse_core::counters::{counts_as_failure, counts_as_success};
-use flowpulse_core::n8n::ExecutionStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::model::ChartRange;
+use crate::model::{ChartRange, DurationStats};
 
 /// Executions that started within one hour or day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +18,9 @@ pub struct Bucket {
     pub failed: u32,
     /// Everything else (canceled, still running, unknown).
     pub other: u32,
+    /// How long the finished ones took; `None` when none finished.
+    #[serde(default)]
+    pub durations: Option<DurationStats>,
 }
 
 impl Bucket {
@@ -55,11 +57,13 @@ impl ChartRange {
     }
 }
 
-/// Groups executions by start time; executions outside the range are ignored.
-pub fn bucket_executions(
+/// The range's buckets, oldest first, each with the figures the database computed for it
+/// (`execution_chart`, bucketed from the first bucket's start); buckets without figures are
+/// empty and figures outside the range are ignored.
+pub fn fill_buckets(
     range: ChartRange,
     now: DateTime<Utc>,
-    executions: impl IntoIterator<Item = (DateTime<Utc>, ExecutionStatus)>,
+    figures: impl IntoIterator<Item = Bucket>,
 ) -> Vec<Bucket> {
     let first = range.first_bucket_start(now);
     let width = range.bucket_width();
@@ -69,22 +73,19 @@ pub fn bucket_executions(
             succeeded: 0,
             failed: 0,
             other: 0,
+            durations: None,
         })
         .collect();
-    for (started_at, status) in executions {
-        if started_at < first {
+    for figure in figures {
+        if figure.start < first {
             continue;
         }
-        let index = ((started_at - first).num_seconds() / width.num_seconds()) as usize;
-        let Some(bucket) = buckets.get_mut(index) else {
-            continue;
-        };
-        if counts_as_success(status) {
-            bucket.succeeded += 1;
-        } else if counts_as_failure(status) {
-            bucket.failed += 1;
-        } else {
-            bucket.other += 1;
+        let index = ((figure.start - first).num_seconds() / width.num_seconds()) as usize;
+        if let Some(bucket) = buckets.get_mut(index) {
+            *bucket = Bucket {
+                start: bucket.start,
+                ..figure
+            };
         }
     }
     buckets
@@ -166,6 +167,67 @@ pub fn layout(buckets: &[Bucket]) -> Layout {
     Layout { y_max, bars }
 }
 
+/// One bucket's durations, in SVG coordinates: the 95th percentile's bar with the median's
+/// inside it, and a tick at the longest run (held at the top when it is off the scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationBar {
+    /// Left edge.
+    pub x: f64,
+    /// Width.
+    pub width: f64,
+    /// (y, height) of the 95th percentile's bar.
+    pub p95: (f64, f64),
+    /// (y, height) of the median's bar.
+    pub p50: (f64, f64),
+    /// Height of the longest run's tick.
+    pub max_y: f64,
+}
+
+/// The scaled duration chart: the y-axis maximum in milliseconds and a bar per bucket that
+/// has durations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationLayout {
+    /// Value at the top of the y axis, in milliseconds.
+    pub y_max_ms: u32,
+    /// One entry per bucket, `None` where nothing finished.
+    pub bars: Vec<Option<DurationBar>>,
+}
+
+/// Scales buckets' durations into bars against the largest 95th percentile: a single
+/// outlier's maximum would otherwise flatten every other bar.
+pub fn duration_layout(buckets: &[Bucket]) -> DurationLayout {
+    let clamp = |ms: i64| u32::try_from(ms.max(0)).unwrap_or(u32::MAX);
+    let y_max_ms = nice_ceiling(
+        buckets
+            .iter()
+            .filter_map(|b| b.durations.map(|d| clamp(d.p95_ms)))
+            .max()
+            .unwrap_or(0),
+    );
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let slot = (WIDTH - LEFT) / buckets.len().max(1) as f64;
+    let gap = (slot * 0.2).min(6.0);
+    let baseline = HEIGHT - BOTTOM;
+    let scale = |ms: i64| (f64::from(clamp(ms)) / f64::from(y_max_ms)).min(1.0) * plot_height;
+    let bars = buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| {
+            bucket.durations.map(|d| {
+                let (p95, p50) = (scale(d.p95_ms), scale(d.p50_ms));
+                DurationBar {
+                    x: LEFT + slot * index as f64 + gap / 2.0,
+                    width: slot - gap,
+                    p95: (baseline - p95, p95),
+                    p50: (baseline - p50, p50),
+                    max_y: baseline - scale(d.max_ms),
+                }
+            })
+        })
+        .collect();
+    DurationLayout { y_max_ms, bars }
+}
+
 /// The x-axis label under bucket `index`, or `None` where labels would crowd.
 pub fn x_label(range: ChartRange, index: usize, start: DateTime<Utc>) -> Option<String> {
     match range {
@@ -188,42 +250,58 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 22, hour, minute, 0).unwrap()
     }
 
+    fn figures(start: DateTime<Utc>, succeeded: u32, failed: u32) -> Bucket {
+        Bucket {
+            start,
+            succeeded,
+            failed,
+            other: 0,
+            durations: None,
+        }
+    }
+
     #[test]
     fn the_day_range_has_24_hourly_buckets_ending_with_the_current_hour() {
-        let buckets = bucket_executions(ChartRange::Day, at(14, 30), []);
+        let buckets = fill_buckets(ChartRange::Day, at(14, 30), []);
         assert_eq!(buckets.len(), 24);
         assert_eq!(buckets[23].start, at(14, 0));
         assert_eq!(buckets[0].start, at(14, 0) - Duration::hours(23));
+        assert!(buckets.iter().all(|b| b.total() == 0 && b.durations.is_none()));
     }
 
     #[test]
-    fn executions_land_in_their_hour_and_are_split_by_outcome() {
-        let buckets = bucket_executions(
+    fn the_databases_figures_land_on_their_bucket() {
+        let stats = DurationStats {
+            runs: 2,
+            p50_ms: 120,
+            p95_ms: 900,
+            max_ms: 1000,
+        };
+        let buckets = fill_buckets(
             ChartRange::Day,
             at(14, 30),
             [
-                (at(14, 5), ExecutionStatus::Success),
-                (at(14, 59), ExecutionStatus::Error),
-                (at(13, 0), ExecutionStatus::Crashed),
-                (at(13, 10), ExecutionStatus::Canceled),
-                (at(13, 20), ExecutionStatus::Running),
+                Bucket {
+                    durations: Some(stats),
+                    ..figures(at(13, 0), 1, 2)
+                },
+                figures(at(14, 0), 3, 0),
             ],
         );
-        assert_eq!((buckets[23].succeeded, buckets[23].failed), (1, 1));
-        assert_eq!(
-            (buckets[22].succeeded, buckets[22].failed, buckets[22].other),
-            (0, 1, 2)
-        );
+        assert_eq!((buckets[22].succeeded, buckets[22].failed), (1, 2));
+        assert_eq!(buckets[22].durations, Some(stats));
+        assert_eq!(buckets[23].succeeded, 3);
+        assert_eq!(buckets[21].total(), 0);
     }
 
     #[test]
-    fn executions_outside_the_range_are_ignored() {
-        let buckets = bucket_executions(
+    fn figures_outside_the_range_are_ignored() {
+        let buckets = fill_buckets(
             ChartRange::Day,
             at(14, 30),
             [
-                (at(14, 0) - Duration::hours(24), ExecutionStatus::Success),
-                (at(15, 0), ExecutionStatus::Success),
+                figures(at(14, 0) - Duration::hours(24), 5, 0),
+                figures(at(15, 0), 7, 0),
             ],
         );
         assert_eq!(buckets.iter().map(Bucket::total).sum::<u32>(), 0);
@@ -231,15 +309,34 @@ mod tests {
 
     #[test]
     fn week_and_month_ranges_bucket_by_utc_day() {
-        let week = bucket_executions(
-            ChartRange::Week,
-            at(9, 0),
-            [(at(0, 1), ExecutionStatus::Success)],
-        );
+        let week = fill_buckets(ChartRange::Week, at(9, 0), [figures(at(0, 0), 1, 0)]);
         assert_eq!(week.len(), 7);
         assert_eq!(week[6].start, at(0, 0));
         assert_eq!(week[6].succeeded, 1);
         assert_eq!(ChartRange::Month.bucket_count(), 30);
+    }
+
+    #[test]
+    fn duration_bars_scale_to_the_largest_95th_percentile_and_hold_outliers_at_the_top() {
+        let with = |p50_ms, p95_ms, max_ms| Bucket {
+            durations: Some(DurationStats {
+                runs: 10,
+                p50_ms,
+                p95_ms,
+                max_ms,
+            }),
+            ..figures(at(0, 0), 10, 0)
+        };
+        let layout = duration_layout(&[with(200, 800, 60_000), figures(at(1, 0), 0, 0), with(100, 400, 400)]);
+        let plot = HEIGHT - TOP - BOTTOM;
+        assert_eq!(layout.y_max_ms, 1000);
+        let first = layout.bars[0].as_ref().unwrap();
+        assert!((first.p95.1 - plot * 0.8).abs() < 1e-9);
+        assert!((first.p50.1 - plot * 0.2).abs() < 1e-9);
+        assert!((first.max_y - TOP).abs() < 1e-9, "the outlier stays inside the plot");
+        assert!(layout.bars[1].is_none(), "nothing finished, nothing drawn");
+        let third = layout.bars[2].as_ref().unwrap();
+        assert!((third.max_y - third.p95.0).abs() < 1e-9);
     }
 
     #[test]
@@ -255,12 +352,7 @@ mod tests {
 
     #[test]
     fn bar_heights_are_proportional_and_stack_from_the_baseline() {
-        let bucket = |succeeded, failed| Bucket {
-            start: at(0, 0),
-            succeeded,
-            failed,
-            other: 0,
-        };
+        let bucket = |succeeded, failed| figures(at(0, 0), succeeded, failed);
         let layout = layout(&[bucket(10, 0), bucket(3, 2), bucket(0, 0)]);
         let plot = HEIGHT - TOP - BOTTOM;
         assert_eq!(layout.y_max, 10);
@@ -277,7 +369,7 @@ mod tests {
 
     #[test]
     fn bars_fit_side_by_side_inside_the_plot() {
-        let buckets = bucket_executions(ChartRange::Day, at(14, 30), []);
+        let buckets = fill_buckets(ChartRange::Day, at(14, 30), []);
         let layout = layout(&buckets);
         let last = layout.bars.last().unwrap();
         assert!(layout.bars[0].x >= LEFT);

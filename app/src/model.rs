@@ -87,6 +87,23 @@ pub struct WorkflowSummary {
     /// The latest health verdict (`workflow_health`), when there is one.
     #[serde(default)]
     pub health: Option<insight::HealthBadgeView>,
+    /// How long its finished runs in the selected period took; `None` when none finished.
+    #[serde(default)]
+    pub durations: Option<DurationStats>,
+}
+
+/// How long finished executions took: median, 95th percentile and longest, computed by the
+/// database (`workflow_durations`, `execution_chart`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurationStats {
+    /// Finished executions measured.
+    pub runs: i64,
+    /// Median, in milliseconds.
+    pub p50_ms: i64,
+    /// 95th percentile, in milliseconds.
+    pub p95_ms: i64,
+    /// Longest, in milliseconds.
+    pub max_ms: i64,
 }
 
 /// Where a workflow came from (`mvp_workflows.origin`).
@@ -179,10 +196,8 @@ pub struct Dashboard {
     pub filters: TableFilters,
     /// Headline numbers of the selected instance(s).
     pub totals: Totals,
-    /// Executions over time.
+    /// Executions and their durations over time.
     pub chart: Vec<Bucket>,
-    /// True when the chart hit the row cap and shows only the most recent executions.
-    pub chart_truncated: bool,
     /// Server time of the read.
     pub now: DateTime<Utc>,
 }
@@ -309,6 +324,10 @@ pub struct ExecutionPage {
     pub offset: u64,
     /// Page size.
     pub limit: u64,
+    /// The chosen workflow's durations over the chosen period (finished runs of any status);
+    /// `None` without a chosen workflow or when none of its runs finished.
+    #[serde(default)]
+    pub durations: Option<DurationStats>,
     /// Server time of the read.
     pub now: DateTime<Utc>,
 }

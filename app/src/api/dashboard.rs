@@ -10,13 +10,9 @@ use crate::server::{
     errors::with_status, metrics::SyncOutcome as SyncRunOutcome, postgrest::Db, request,
 };
 
-/// At most this many executions are read for the chart (newest first); beyond it the chart
-/// says it is truncated. A database-side histogram RPC would lift the limit.
-#[cfg(feature = "ssr")]
-const CHART_ROW_CAP: usize = 20_000;
-
 /// Totals, chart and workflow table, for every instance or only `instance`; the table also
-/// only with workflows using node type `node` and credential type `credential`.
+/// only with workflows using node type `node` and credential type `credential`. The chart and
+/// the durations cover `range` and are computed by the database, whatever the row count.
 #[server]
 pub async fn load_dashboard(
     instance: Option<Uuid>,
@@ -26,10 +22,10 @@ pub async fn load_dashboard(
 ) -> Result<Dashboard, AppError> {
     with_status(
         async {
-            use crate::chart::bucket_executions;
+            use crate::chart::fill_buckets;
             use crate::model::{ChartRange, ProviderOption, Totals, WorkflowSummary};
+            use crate::server::durations::{self, ChartFigures, Narrowing, WorkflowDurations};
             use chrono::{DateTime, Duration, SecondsFormat, Utc};
-            use flowpulse_core::n8n::ExecutionStatus;
 
             #[derive(serde::Deserialize)]
             struct WorkflowRow {
@@ -39,12 +35,6 @@ pub async fn load_dashboard(
                 node_types: Vec<String>,
                 #[serde(default)]
                 required_credential_types: Vec<String>,
-            }
-
-            #[derive(serde::Deserialize)]
-            struct ChartPoint {
-                started_at: Option<DateTime<Utc>>,
-                status: ExecutionStatus,
             }
 
             let db = request::user_db()?;
@@ -85,27 +75,36 @@ pub async fn load_dashboard(
                 ),
                 ("limit", "1".into()),
             ]);
-            let chart_query = with_instance(vec![
-                ("select", "started_at,status".into()),
-                (
-                    "started_at",
-                    format!("gte.{}", timestamp(range.first_bucket_start(now))),
-                ),
-                ("order", "started_at.desc".into()),
-                ("limit", CHART_ROW_CAP.to_string()),
-            ]);
+            let since = range.first_bucket_start(now);
+            let durations_arguments = Narrowing {
+                p_since: since,
+                p_bucket: None,
+                p_provider_id: instance,
+                p_workflow_id: None,
+            };
+            let chart_arguments = Narrowing {
+                p_bucket: Some(durations::bucket_interval(range)),
+                ..durations_arguments
+            };
             let health_query =
                 with_instance(vec![("select", "workflow_id,status,findings".to_string())]);
-            let (providers, workflows, failures, chart, health) = tokio::join!(
+            let (providers, workflows, failures, chart, durations, health) = tokio::join!(
                 db.select::<ProviderOption>("providers", &providers_query),
                 db.select::<WorkflowRow>("mvp_workflows", &workflows_query),
                 db.select_counted::<serde_json::Value>("executions", &failures_query),
-                db.select::<ChartPoint>("executions", &chart_query),
+                db.rpc::<Vec<ChartFigures>>("execution_chart", &chart_arguments),
+                db.rpc::<Vec<WorkflowDurations>>("workflow_durations", &durations_arguments),
                 db.select::<HealthRow>("workflow_health", &health_query),
             );
-            let (providers, mut rows, (_, failures_24h), chart, health) =
-                (providers?, workflows?, failures?, chart?, health?);
-            attach_health(rows.iter_mut().map(|row| &mut row.summary), &health);
+            let (providers, mut rows, (_, failures_24h), chart, durations, health) =
+                (providers?, workflows?, failures?, chart?, durations?, health?);
+            let attach = |rows: &mut dyn Iterator<Item = &mut WorkflowSummary>| {
+                for row in rows {
+                    attach_health(row, &health);
+                    row.durations = durations::of_workflow(&durations, row.id);
+                }
+            };
+            attach(&mut rows.iter_mut().map(|row| &mut row.summary));
             let filters = table_filters(
                 rows.iter()
                     .map(|row| (&row.node_types, &row.required_credential_types)),
@@ -130,7 +129,7 @@ pub async fn load_dashboard(
                     .into_iter()
                     .map(|row| row.summary)
                     .collect();
-                attach_health(narrowed.iter_mut(), &health);
+                attach(&mut narrowed.iter_mut());
                 narrowed
             };
 
@@ -142,14 +141,7 @@ pub async fn load_dashboard(
                 success_rate: flowpulse_core::counters::success_rate(successful, executions),
                 failures_24h: i64::try_from(failures_24h).unwrap_or(i64::MAX),
             };
-            let chart_truncated = chart.len() >= CHART_ROW_CAP;
-            let chart = bucket_executions(
-                range,
-                now,
-                chart
-                    .into_iter()
-                    .filter_map(|point| point.started_at.map(|at| (at, point.status))),
-            );
+            let chart = fill_buckets(range, now, chart.into_iter().map(ChartFigures::into_bucket));
             Ok(Dashboard {
                 providers,
                 workflows,
@@ -157,7 +149,6 @@ pub async fn load_dashboard(
                 filters,
                 totals,
                 chart,
-                chart_truncated,
                 now,
             })
         }
@@ -175,24 +166,19 @@ struct HealthRow {
     findings: Vec<serde_json::Value>,
 }
 
-/// Puts each workflow's health verdict on its row.
+/// Puts the workflow's health verdict on its row.
 #[cfg(feature = "ssr")]
-fn attach_health<'a>(
-    rows: impl Iterator<Item = &'a mut crate::model::WorkflowSummary>,
-    health: &[HealthRow],
-) {
-    for row in rows {
-        row.health = health.iter().find(|h| h.workflow_id == row.id).map(|h| {
-            crate::model::insight::HealthBadgeView {
-                status: h.status.clone(),
-                first_message: h
-                    .findings
-                    .first()
-                    .and_then(|f| f["message"].as_str())
-                    .map(str::to_string),
-            }
-        });
-    }
+fn attach_health(row: &mut crate::model::WorkflowSummary, health: &[HealthRow]) {
+    row.health = health.iter().find(|h| h.workflow_id == row.id).map(|h| {
+        crate::model::insight::HealthBadgeView {
+            status: h.status.clone(),
+            first_message: h
+                .findings
+                .first()
+                .and_then(|f| f["message"].as_str())
+                .map(str::to_string),
+        }
+    });
 }
 
 /// A PostgREST `cs.{…}` filter: the array column contains `value` (quoted as an element, so

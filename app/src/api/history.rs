@@ -128,6 +128,7 @@ pub async fn load_executions(
     with_status(
         async {
             use crate::model::{ExecutionView, WorkflowOption};
+            use crate::server::durations::{of_workflow, Narrowing, WorkflowDurations};
             use chrono::{Duration, SecondsFormat, Utc};
             use flowpulse_core::n8n::ExecutionStatus;
             use flowpulse_core::rows::ExecutionRow;
@@ -167,10 +168,18 @@ pub async fn load_executions(
                 "30d" => Some(Duration::days(30)),
                 _ => None,
             };
-            if let Some(window) = window {
-                let since = (now - window).to_rfc3339_opts(SecondsFormat::Secs, true);
+            let since = window.map(|window| now - window);
+            if let Some(since) = since {
+                let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
                 query.push(("started_at", format!("gte.{since}")));
             }
+            // "All time" for the RPC: earlier than any execution n8n can have recorded.
+            let durations_arguments = Narrowing {
+                p_since: since.unwrap_or(chrono::DateTime::UNIX_EPOCH),
+                p_bucket: None,
+                p_provider_id: None,
+                p_workflow_id: workflow,
+            };
             let providers_query = [
                 ("select", "id,name,status".into()),
                 ("order", "name".into()),
@@ -179,12 +188,24 @@ pub async fn load_executions(
                 ("select", "id,provider_id,name".into()),
                 ("order", "name".into()),
             ];
-            let (providers, workflows, rows) = tokio::join!(
+            let durations = async {
+                match workflow {
+                    Some(_) => db
+                        .rpc::<Vec<WorkflowDurations>>("workflow_durations", &durations_arguments)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (providers, workflows, rows, durations) = tokio::join!(
                 db.select::<ProviderOption>("providers", &providers_query),
                 db.select::<WorkflowName>("mvp_workflows", &workflows_query),
                 db.select_counted::<ExecutionRow>("executions", &query),
+                durations,
             );
-            let (providers, workflows, (rows, total)) = (providers?, workflows?, rows?);
+            let (providers, workflows, (rows, total), durations) =
+                (providers?, workflows?, rows?, durations?);
+            let durations = workflow.zip(durations).and_then(|(id, rows)| of_workflow(&rows, id));
             let rows = rows
                 .into_iter()
                 .map(|row| ExecutionView {
@@ -223,6 +244,7 @@ pub async fn load_executions(
                 total,
                 offset,
                 limit: EXECUTIONS_PER_PAGE,
+                durations,
                 now,
             })
         }

@@ -5,7 +5,7 @@ use crate::components::{sync_status_name, Badge, ErrorNotice};
 use crate::format;
 use crate::live::{request_refresh, LiveDot, LiveRegion};
 use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome};
-use crate::pages::chart_view::ExecutionsChart;
+use crate::pages::chart_view::{DurationChart, ExecutionsChart};
 use crate::pages::provider_form::ProviderForm;
 use crate::pages::query::{PageQuery, QuerySelect};
 use crate::pages::workflow_table::{TableView, WorkflowTable};
@@ -172,7 +172,9 @@ fn DashboardBody(
             </section>
             <section class="card" aria-labelledby="chart-title">
                 <h2 id="chart-title">"Executions over time"</h2>
-                <ExecutionsChart buckets=data.chart range truncated=data.chart_truncated />
+                <ExecutionsChart buckets=data.chart.clone() range />
+                <h3 id="duration-title">"Duration"</h3>
+                <DurationChart buckets=data.chart range />
             </section>
         </LiveRegion>
         <section class="card" aria-labelledby="workflows-title">

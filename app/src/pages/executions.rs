@@ -81,6 +81,14 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
                 selected=Some(filters.range.clone().unwrap_or_else(|| "all".into()))
                 options=TIME_RANGES.iter().map(|(value, label)| (value.to_string(), label.to_string())).collect() />
         </div>
+        {data.durations.map(|d| view! {
+            <section class="totals" aria-label="Durations of this workflow" data-testid="workflow-duration-stats">
+                <div class="stat"><span class="stat-label">"Median duration"</span><span class="stat-value" data-testid="duration-p50">{format::duration_ms(d.p50_ms)}</span></div>
+                <div class="stat"><span class="stat-label">"95th percentile"</span><span class="stat-value" data-testid="duration-p95">{format::duration_ms(d.p95_ms)}</span></div>
+                <div class="stat"><span class="stat-label">"Longest"</span><span class="stat-value" data-testid="duration-max">{format::duration_ms(d.max_ms)}</span></div>
+                <div class="stat"><span class="stat-label">"Finished runs"</span><span class="stat-value">{format::count(d.runs)}</span></div>
+            </section>
+        })}
         {if data.rows.is_empty() {
             view! { <p class="empty card" data-testid="executions-empty">"No executions match these filters. Widen the time range or clear a filter; new executions arrive with the next sync."</p> }.into_any()
         } else {

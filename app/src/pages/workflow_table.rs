@@ -4,7 +4,7 @@
 use crate::components::{ExecutionBadge, RelativeTime};
 use crate::format;
 use crate::model::insight::HealthBadgeView;
-use crate::model::{ProviderOption, WorkflowOrigin, WorkflowSummary};
+use crate::model::{DurationStats, ProviderOption, WorkflowOrigin, WorkflowSummary};
 use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -25,6 +25,8 @@ pub enum SortKey {
     LastExecution,
     /// Last sync time.
     LastSync,
+    /// 95th percentile of the duration in the period (the slow tail, where trouble shows).
+    Duration,
 }
 
 /// Orders two rows by `key`, ascending.
@@ -36,7 +38,13 @@ pub fn compare(a: &WorkflowSummary, b: &WorkflowSummary, key: SortKey) -> Orderi
         SortKey::Failed => a.failed_executions.cmp(&b.failed_executions),
         SortKey::LastExecution => a.last_execution_at.cmp(&b.last_execution_at),
         SortKey::LastSync => a.last_sync_at.cmp(&b.last_sync_at),
+        SortKey::Duration => p95(a).cmp(&p95(b)),
     }
+}
+
+/// The 95th percentile to sort by; workflows without one sort as the fastest.
+fn p95(row: &WorkflowSummary) -> Option<i64> {
+    row.durations.map(|d| d.p95_ms)
 }
 
 /// The rows matching `search` (case-insensitive, on the name), sorted.
@@ -65,13 +73,14 @@ pub fn visible_rows(
 
 impl SortKey {
     /// Every column, in table order.
-    pub const ALL: [SortKey; 6] = [
+    pub const ALL: [SortKey; 7] = [
         Self::Name,
         Self::Executions,
         Self::Successful,
         Self::Failed,
         Self::LastExecution,
         Self::LastSync,
+        Self::Duration,
     ];
 
     /// URL value (`?sort=`).
@@ -83,6 +92,7 @@ impl SortKey {
             Self::Failed => "failed",
             Self::LastExecution => "last-execution",
             Self::LastSync => "last-sync",
+            Self::Duration => "duration",
         }
     }
 
@@ -193,6 +203,7 @@ pub fn WorkflowTable(
                         {header("Executions", SortKey::Executions, "sort-executions")}
                         {header("Successful", SortKey::Successful, "sort-successful")}
                         {header("Failed", SortKey::Failed, "sort-failed")}
+                        {header("Duration p50 · p95 · max", SortKey::Duration, "sort-duration")}
                         {header("Last execution", SortKey::LastExecution, "sort-last-execution")}
                         {header("Last sync", SortKey::LastSync, "sort-last-sync")}
                     </tr>
@@ -216,6 +227,7 @@ pub fn WorkflowTable(
                             <td class="num" data-testid="workflow-executions">{format::count(row.execution_count)}</td>
                             <td class="num" data-testid="workflow-successful">{format::count(row.successful_executions)}</td>
                             <td class="num" data-testid="workflow-failed">{format::count(row.failed_executions)}</td>
+                            <td class="num" data-testid="workflow-durations"><Durations durations=row.durations /></td>
                             <td><ExecutionBadge status=row.last_execution_status />" " <RelativeTime at=row.last_execution_at now never="" /></td>
                             <td><RelativeTime at=row.last_sync_at now /></td>
                         </tr>
@@ -224,6 +236,24 @@ pub fn WorkflowTable(
             </table>
             {empty}
         </div>
+    }
+}
+
+/// Median, 95th percentile and longest run of the period, or a dash when nothing finished.
+#[component]
+pub fn Durations(durations: Option<DurationStats>) -> impl IntoView {
+    match durations {
+        Some(d) => {
+            let title = format!("{} finished runs in the period", d.runs);
+            view! {
+                <span title=title>
+                    {format::duration_ms(d.p50_ms)}" · "{format::duration_ms(d.p95_ms)}" · "
+                    {format::duration_ms(d.max_ms)}
+                </span>
+            }
+            .into_any()
+        }
+        None => view! { <span class="muted" title="No finished run in the period">"–"</span> }.into_any(),
     }
 }
 
@@ -268,6 +298,7 @@ mod tests {
             last_sync_at: None,
             origin: WorkflowOrigin::Sync,
             health: None,
+            durations: None,
         }
     }
 
@@ -293,6 +324,25 @@ mod tests {
         assert_eq!(by(SortKey::Name, false), ["A", "b", "c"]);
         assert_eq!(by(SortKey::Executions, true), ["A", "b", "c"]);
         assert_eq!(by(SortKey::Executions, false), ["c", "b", "A"]);
+    }
+
+    #[test]
+    fn the_duration_column_sorts_by_the_95th_percentile_with_untimed_rows_fastest() {
+        let timed = |name: &str, p95_ms| WorkflowSummary {
+            durations: Some(DurationStats {
+                runs: 3,
+                p50_ms: 1,
+                p95_ms,
+                max_ms: p95_ms,
+            }),
+            ..row(name, 3)
+        };
+        let rows = [timed("slow", 9_000), row("never ran", 0), timed("quick", 40)];
+        let names: Vec<String> = visible_rows(&rows, "", SortKey::Duration, true)
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["slow", "quick", "never ran"]);
     }
 
     #[test]

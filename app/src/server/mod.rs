@@ -11,6 +11,7 @@ pub mod config;
 pub mod credential_fields;
 pub mod credential_usage;
 pub mod deploy;
+pub mod durations;
 pub mod edge;
 pub mod errors;
 pub mod events;
