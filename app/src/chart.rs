@@ -266,7 +266,9 @@ mod tests {
         assert_eq!(buckets.len(), 24);
         assert_eq!(buckets[23].start, at(14, 0));
         assert_eq!(buckets[0].start, at(14, 0) - Duration::hours(23));
-        assert!(buckets.iter().all(|b| b.total() == 0 && b.durations.is_none()));
+        assert!(buckets
+            .iter()
+            .all(|b| b.total() == 0 && b.durations.is_none()));
     }
 
     #[test]
@@ -327,13 +329,20 @@ mod tests {
             }),
             ..figures(at(0, 0), 10, 0)
         };
-        let layout = duration_layout(&[with(200, 800, 60_000), figures(at(1, 0), 0, 0), with(100, 400, 400)]);
+        let layout = duration_layout(&[
+            with(200, 800, 60_000),
+            figures(at(1, 0), 0, 0),
+            with(100, 400, 400),
+        ]);
         let plot = HEIGHT - TOP - BOTTOM;
         assert_eq!(layout.y_max_ms, 1000);
         let first = layout.bars[0].as_ref().unwrap();
         assert!((first.p95.1 - plot * 0.8).abs() < 1e-9);
         assert!((first.p50.1 - plot * 0.2).abs() < 1e-9);
-        assert!((first.max_y - TOP).abs() < 1e-9, "the outlier stays inside the plot");
+        assert!(
+            (first.max_y - TOP).abs() < 1e-9,
+            "the outlier stays inside the plot"
+        );
         assert!(layout.bars[1].is_none(), "nothing finished, nothing drawn");
         let third = layout.bars[2].as_ref().unwrap();
         assert!((third.max_y - third.p95.0).abs() < 1e-9);

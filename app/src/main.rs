@@ -4,12 +4,14 @@
 #![recursion_limit = "256"]
 
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use flowpulse_app::app::{shell, App};
 use flowpulse_app::server::config::AppConfig;
 use flowpulse_app::server::state::ServerState;
-use flowpulse_app::server::{events, metrics, middleware, ops, realtime, security, telemetry};
+use flowpulse_app::server::{
+    events, mail, metrics, middleware, ops, realtime, security, telemetry,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
@@ -76,6 +78,7 @@ async fn serve() -> anyhow::Result<()> {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/internal/alert-mail", post(mail::relay))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

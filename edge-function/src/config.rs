@@ -62,6 +62,27 @@ pub struct WorkerConfig {
     pub provider_concurrency: usize,
     /// Thresholds of the health check after each sync (`STUCK_AFTER_MINUTES`, default 30).
     pub health: HealthConfig,
+    /// `MAIL_RELAY_URL` and `MAIL_RELAY_TOKEN` (secret), both or neither: where alert e-mail
+    /// goes (the app's `/internal/alert-mail`), since a worker cannot speak SMTP.
+    pub mail_relay: Option<MailRelay>,
+}
+
+/// The app's mail relay: an operator's own service, so its address may be private.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailRelay {
+    /// The endpoint, e.g. `https://app.example.com/internal/alert-mail`.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …`.
+    pub token: String,
+}
+
+impl fmt::Debug for MailRelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailRelay")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl fmt::Debug for WorkerConfig {
@@ -82,6 +103,10 @@ impl fmt::Debug for WorkerConfig {
             .field("retry", &self.retry)
             .field("provider_concurrency", &self.provider_concurrency)
             .field("health", &self.health)
+            .field(
+                "mail_relay",
+                &self.mail_relay.as_ref().map(|relay| relay.url.as_str()),
+            )
             .finish()
     }
 }
@@ -165,6 +190,23 @@ impl WorkerConfig {
             name: "OUTBOUND_ALLOW / OUTBOUND_DENY_PORTS",
             reason: error.to_string(),
         })?;
+        let mail_relay = match (optional("MAIL_RELAY_URL"), optional("MAIL_RELAY_TOKEN")) {
+            (None, None) => None,
+            (Some(url), Some(token)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        name: "MAIL_RELAY_URL",
+                        reason: "must start with http:// or https://".into(),
+                    });
+                }
+                Some(MailRelay {
+                    url,
+                    token: header_safe("MAIL_RELAY_TOKEN", token)?,
+                })
+            }
+            (Some(_), None) => return Err(ConfigError::Missing("MAIL_RELAY_TOKEN")),
+            (None, Some(_)) => return Err(ConfigError::Missing("MAIL_RELAY_URL")),
+        };
         let n8n_max_reply_bytes = usize::try_from(number(
             "N8N_MAX_REPLY_BYTES",
             DEFAULT_MAX_REPLY_BYTES as u64,
@@ -211,6 +253,7 @@ impl WorkerConfig {
                 ),
                 ..HealthConfig::default()
             },
+            mail_relay,
         })
     }
 
@@ -274,6 +317,26 @@ pub(crate) mod tests {
         assert!(config.origin_allowed("http://127.0.0.1:3000"));
         assert!(config.origin_allowed("https://APP.example.com"));
         assert!(!config.origin_allowed("https://evil.example.com"));
+    }
+
+    #[test]
+    fn the_mail_relay_needs_both_bindings_and_its_token_is_never_printed() {
+        assert_eq!(test_config().mail_relay, None);
+        let mut bindings = bindings();
+        bindings.insert(
+            "MAIL_RELAY_URL",
+            "http://10.0.0.7:3000/internal/alert-mail".into(),
+        );
+        let error = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap_err();
+        assert_eq!(error, ConfigError::Missing("MAIL_RELAY_TOKEN"));
+        bindings.insert("MAIL_RELAY_TOKEN", "relay-secret-0123456789".into());
+        let config = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap();
+        let relay = config.mail_relay.clone().unwrap();
+        assert_eq!(relay.token, "relay-secret-0123456789");
+        assert!(!format!("{config:?}").contains("relay-secret"));
+        bindings.insert("MAIL_RELAY_URL", "smtp://mail".into());
+        let error = WorkerConfig::from_lookup(|name| bindings.get(name).cloned()).unwrap_err();
+        assert!(error.to_string().contains("MAIL_RELAY_URL"), "{error}");
     }
 
     #[test]

@@ -355,6 +355,7 @@ impl N8nClient {
                 method,
                 url: &url,
                 api_key: Some(&self.api_key),
+                bearer: None,
                 body,
                 max_reply_bytes: self.settings.max_reply_bytes,
             };

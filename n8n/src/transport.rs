@@ -50,6 +50,9 @@ pub(crate) struct Outgoing<'a> {
     /// n8n's API key, sent as `X-N8N-API-KEY`; `None` for a request that is not to n8n (an
     /// alert webhook), which must never carry it.
     pub api_key: Option<&'a str>,
+    /// A bearer token, sent as `Authorization: Bearer …`: only for the operator's own services
+    /// (the app's mail relay), never for a user's address.
+    pub bearer: Option<&'a str>,
     /// A JSON body.
     pub body: Option<&'a [u8]>,
     /// Stop reading the reply beyond this many bytes.

@@ -106,6 +106,28 @@ impl WebhookSender {
         body: &serde_json::Value,
         limit: Duration,
     ) -> Result<u16, WebhookError> {
+        self.post(url, body, None, limit).await
+    }
+
+    /// [`Self::post_json_within`] with `Authorization: Bearer <token>`, for an operator's own
+    /// service (the app's mail relay). Never redirected, so the token goes nowhere else.
+    pub async fn post_json_authorized(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        token: &str,
+        limit: Duration,
+    ) -> Result<u16, WebhookError> {
+        self.post(url, body, Some(token), limit).await
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        bearer: Option<&str>,
+        limit: Duration,
+    ) -> Result<u16, WebhookError> {
         let url = checked_url(url)?;
         // The rule judges host and port only: the origin carries both, and unlike the full
         // URL it always parses as a `BaseUrl` (which refuses a query, common in webhooks).
@@ -120,6 +142,7 @@ impl WebhookSender {
             method: Method::Post,
             url: url.as_str(),
             api_key: None,
+            bearer,
             body: Some(&body),
             max_reply_bytes: MAX_REPLY_BYTES,
         };

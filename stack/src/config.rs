@@ -50,6 +50,11 @@ pub struct StackConfig {
     /// and the edge function may reach (`loopback`, `private`, `none`). The stack's own ports
     /// are always denied (see [`StackConfig::own_ports`]).
     pub outbound_allow: String,
+    /// `FLOWPULSE_MAIL_RELAY_TOKEN`: what the edge function presents to the app's mail relay.
+    pub mail_relay_token: String,
+    /// `FLOWPULSE_SMTP_URL` and `FLOWPULSE_MAIL_FROM` (optional): the operator's mail server for
+    /// alert e-mail, passed to the app as they are.
+    pub mail: Option<(String, String)>,
 }
 
 /// Settings generated once into `.env` on the first run.
@@ -58,6 +63,7 @@ const GENERATED: &[&str] = &[
     "FLOWPULSE_JWT_SECRET",
     "FLOWPULSE_ENCRYPTION_KEY",
     "FLOWPULSE_DEMO_PASSWORD",
+    "FLOWPULSE_MAIL_RELAY_TOKEN",
 ];
 
 impl StackConfig {
@@ -126,6 +132,8 @@ impl StackConfig {
                 .unwrap_or_else(|| "demo@flowpulse.local".into()),
             demo_password: required("FLOWPULSE_DEMO_PASSWORD")?,
             outbound_allow,
+            mail_relay_token: required("FLOWPULSE_MAIL_RELAY_TOKEN")?,
+            mail: get("FLOWPULSE_SMTP_URL").zip(get("FLOWPULSE_MAIL_FROM")),
         })
     }
 

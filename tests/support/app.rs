@@ -23,11 +23,22 @@ impl TestStack {
         worker: &TestWorker,
         extra: &[(&'static str, String)],
     ) -> TestApp {
+        self.spawn_app_on(worker, process::free_port().unwrap(), extra)
+            .await
+    }
+
+    /// Like [`spawn_app_with`](Self::spawn_app_with), on `port` (chosen beforehand, e.g. for a
+    /// worker that calls the app back).
+    pub async fn spawn_app_on(
+        &self,
+        worker: &TestWorker,
+        port: u16,
+        extra: &[(&'static str, String)],
+    ) -> TestApp {
         let build = flowpulse_stack::app::AppBuild {
             server_binary: built_artifact(flowpulse_stack::artifacts::ENV_APP_BIN),
             site_root: built_artifact(flowpulse_stack::artifacts::ENV_SITE_ROOT),
         };
-        let port = process::free_port().unwrap();
         let functions_url = worker.url.trim_end_matches("/workflow-sync").to_string();
         let mut env = vec![
             ("FLOWPULSE_POSTGREST_URL", self.postgrest_url.clone()),

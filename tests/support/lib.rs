@@ -7,6 +7,7 @@ pub mod app;
 pub mod app_client;
 pub mod browser;
 pub mod fake_n8n;
+pub mod mail_sink;
 pub mod postgrest;
 pub mod real_n8n;
 pub mod worker;

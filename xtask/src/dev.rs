@@ -167,12 +167,16 @@ pub fn worker_bindings(cfg: &StackConfig, app_url: &str) -> Vec<(&'static str, S
         ("ALLOWED_ORIGINS", app_url.to_string()),
         ("OUTBOUND_ALLOW", cfg.outbound_allow.clone()),
         ("OUTBOUND_DENY_PORTS", cfg.own_ports()),
+        // Alert e-mail goes through the app (a worker cannot speak SMTP); the app answers 404
+        // there until FLOWPULSE_SMTP_URL and FLOWPULSE_MAIL_FROM are set.
+        ("MAIL_RELAY_URL", format!("{app_url}/internal/alert-mail")),
+        ("MAIL_RELAY_TOKEN", cfg.mail_relay_token.clone()),
     ]
 }
 
 /// The app server's environment.
 pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, String)> {
-    vec![
+    let mut env = vec![
         ("FLOWPULSE_POSTGREST_URL", cfg.postgrest_url()),
         ("FLOWPULSE_ANON_KEY", cfg.anon_key.clone()),
         ("FLOWPULSE_JWT_SECRET", cfg.jwt_secret.clone()),
@@ -186,7 +190,13 @@ pub fn app_env(cfg: &StackConfig, functions_url: &str) -> Vec<(&'static str, Str
         ("FLOWPULSE_COOKIE_SECURE", "false".to_string()),
         ("FLOWPULSE_OUTBOUND_ALLOW", cfg.outbound_allow.clone()),
         ("FLOWPULSE_OUTBOUND_DENY_PORTS", cfg.own_ports()),
-    ]
+        ("FLOWPULSE_MAIL_RELAY_TOKEN", cfg.mail_relay_token.clone()),
+    ];
+    if let Some((smtp_url, from)) = &cfg.mail {
+        env.push(("FLOWPULSE_SMTP_URL", smtp_url.clone()));
+        env.push(("FLOWPULSE_MAIL_FROM", from.clone()));
+    }
+    env
 }
 
 /// Watches the services and fires the wrangler.toml cron schedules through the cron hook,

@@ -96,8 +96,9 @@ pub async fn load_dashboard(
                 db.rpc::<Vec<WorkflowDurations>>("workflow_durations", &durations_arguments),
                 db.select::<HealthRow>("workflow_health", &health_query),
             );
-            let (providers, mut rows, (_, failures_24h), chart, durations, health) =
-                (providers?, workflows?, failures?, chart?, durations?, health?);
+            let (providers, mut rows, (_, failures_24h), chart, durations, health) = (
+                providers?, workflows?, failures?, chart?, durations?, health?,
+            );
             let attach = |rows: &mut dyn Iterator<Item = &mut WorkflowSummary>| {
                 for row in rows {
                     attach_health(row, &health);

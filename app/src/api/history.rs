@@ -205,7 +205,9 @@ pub async fn load_executions(
             );
             let (providers, workflows, (rows, total), durations) =
                 (providers?, workflows?, rows?, durations?);
-            let durations = workflow.zip(durations).and_then(|(id, rows)| of_workflow(&rows, id));
+            let durations = workflow
+                .zip(durations)
+                .and_then(|(id, rows)| of_workflow(&rows, id));
             let rows = rows
                 .into_iter()
                 .map(|row| ExecutionView {

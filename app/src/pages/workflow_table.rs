@@ -253,7 +253,8 @@ pub fn Durations(durations: Option<DurationStats>) -> impl IntoView {
             }
             .into_any()
         }
-        None => view! { <span class="muted" title="No finished run in the period">"–"</span> }.into_any(),
+        None => view! { <span class="muted" title="No finished run in the period">"–"</span> }
+            .into_any(),
     }
 }
 
@@ -337,7 +338,11 @@ mod tests {
             }),
             ..row(name, 3)
         };
-        let rows = [timed("slow", 9_000), row("never ran", 0), timed("quick", 40)];
+        let rows = [
+            timed("slow", 9_000),
+            row("never ran", 0),
+            timed("quick", 40),
+        ];
         let names: Vec<String> = visible_rows(&rows, "", SortKey::Duration, true)
             .into_iter()
             .map(|r| r.name)

@@ -61,7 +61,7 @@ pub fn check_target(
 ) -> Result<String, AppError> {
     let target = target.trim();
     if kind == ChannelKind::Email {
-        return check_email(target).map(str::to_string);
+        return check_email(target);
     }
     let invalid = || {
         AppError::Invalid(
@@ -98,21 +98,10 @@ pub fn check_target(
     Ok(url.to_string())
 }
 
-fn check_email(address: &str) -> Result<&str, AppError> {
-    let problem = || AppError::Invalid("Enter one e-mail address, like ops@example.com.".into());
-    let (local, domain) = address.split_once('@').ok_or_else(problem)?;
-    let fine = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && address.len() <= 254
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control());
-    if fine {
-        Ok(address)
-    } else {
-        Err(problem())
-    }
+fn check_email(address: &str) -> Result<String, AppError> {
+    super::mail::parse_address(address)
+        .map(|address| address.to_string())
+        .ok_or_else(|| AppError::Invalid("Enter one e-mail address, like ops@example.com.".into()))
 }
 
 /// What may be stored and shown of a target: a webhook's host and the last four characters of
@@ -199,7 +188,13 @@ fn sample(name: &str) -> AlertNotice {
     }
 }
 
-/// Sends the sample alert to `target` once.
+/// Why an e-mail test is not sent: the operator has not set up a mail server.
+pub const NO_MAIL_HERE: &str =
+    "this server has no mail server set up (FLOWPULSE_SMTP_URL): ask the operator, or use a \
+     webhook, Slack or Discord channel";
+
+/// Sends the sample alert to `target` once: e-mail through the operator's SMTP server, the
+/// rest as a JSON POST through the guarded sender.
 pub async fn send_test(
     state: &ServerState,
     kind: ChannelKind,
@@ -215,11 +210,20 @@ pub async fn send_test(
     let payload = delivery_payload(kind, &sample(name), app_base);
     let body = match payload {
         DeliveryPayload::Json(body) => body,
-        email @ DeliveryPayload::Email { .. } => {
-            return failed(
-                "this server sends no e-mail yet: use a webhook, Slack or Discord channel".into(),
-                email.to_json(),
-            )
+        DeliveryPayload::Email { subject, text } => {
+            let stored = serde_json::json!({"subject": subject, "text": text});
+            let (Some(mailer), Some(to)) = (&state.mailer, super::mail::parse_address(target))
+            else {
+                return failed(NO_MAIL_HERE.into(), stored);
+            };
+            return match mailer.send(&to, &subject, &text).await {
+                Ok(()) => TestResult {
+                    status: "delivered",
+                    error: None,
+                    payload: stored,
+                },
+                Err(error) => failed(error.to_string(), stored),
+            };
         }
     };
     let sender = WebhookSender::new(state.n8n.clone(), TEST_TIMEOUT);

@@ -1,6 +1,7 @@
 //! The app server's configuration, read once at start-up from the environment.
 
 use super::llm::LlmConfig;
+use super::mail::MailConfig;
 use super::security::settings::SecuritySettings;
 use anyhow::{Context, Result};
 
@@ -32,6 +33,9 @@ pub struct AppConfig {
     /// `FLOWPULSE_LLM_BASE_URL`, `FLOWPULSE_LLM_API_KEY`, `FLOWPULSE_LLM_MODEL` (all or none)
     /// and `FLOWPULSE_LLM_TIMEOUT_SECS`: the builder's optional language model.
     pub llm: Option<LlmConfig>,
+    /// `FLOWPULSE_SMTP_URL`, `FLOWPULSE_MAIL_FROM` and `FLOWPULSE_MAIL_RELAY_TOKEN`: alert
+    /// e-mail (`None` unless set up; see `mail`).
+    pub mail: Option<MailConfig>,
 }
 
 impl AppConfig {
@@ -60,6 +64,7 @@ impl AppConfig {
             )
             .context("FLOWPULSE_OUTBOUND_ALLOW / FLOWPULSE_OUTBOUND_DENY_PORTS")?,
             llm: LlmConfig::from_env()?,
+            mail: MailConfig::from_env()?,
         })
     }
 }
@@ -72,6 +77,7 @@ impl std::fmt::Debug for AppConfig {
             .field("security", &self.security)
             .field("outbound", &self.outbound)
             .field("llm", &self.llm)
+            .field("mail", &self.mail)
             .finish_non_exhaustive()
     }
 }

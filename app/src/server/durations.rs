@@ -113,7 +113,12 @@ mod tests {
         .unwrap();
         let durations = row.into_bucket().durations.unwrap();
         assert_eq!(
-            (durations.runs, durations.p50_ms, durations.p95_ms, durations.max_ms),
+            (
+                durations.runs,
+                durations.p50_ms,
+                durations.p95_ms,
+                durations.max_ms
+            ),
             (4, 150, 980, 1000)
         );
         assert_eq!(bucket_interval(ChartRange::Day), "3600 seconds");

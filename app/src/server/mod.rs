@@ -17,6 +17,7 @@ pub mod errors;
 pub mod events;
 pub mod health;
 pub mod llm;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod n8n_check;

@@ -28,6 +28,9 @@ pub struct ServerState {
     pub n8n: flowpulse_n8n::Transport,
     /// The builder's optional language model (`None` unless `FLOWPULSE_LLM_*` are set).
     pub llm: Option<LlmClient>,
+    /// Alert e-mail through the operator's SMTP server (`None` unless `FLOWPULSE_SMTP_URL` and
+    /// `FLOWPULSE_MAIL_FROM` are set).
+    pub mailer: Option<super::mail::Mailer>,
     /// Encrypts n8n API keys before they are stored.
     pub keyring: Arc<KeyRing>,
     /// Starts, verifies, refreshes and ends sessions.
@@ -54,6 +57,11 @@ impl ServerState {
             .build()?;
         let n8n = flowpulse_n8n::Transport::new(config.outbound.clone());
         let llm = config.llm.clone().map(LlmClient::new).transpose()?;
+        let mailer = config
+            .mail
+            .as_ref()
+            .map(super::mail::Mailer::new)
+            .transpose()?;
         let accounts = Arc::new(PostgresAuth::new(config.database_url.clone()));
         let sessions = SessionManager::new(
             SessionKeys::new(&config.jwt_secret),
@@ -70,6 +78,7 @@ impl ServerState {
             http,
             n8n,
             llm,
+            mailer,
             keyring: Arc::new(keyring),
             throttle: Arc::new(SignInThrottle::new(throttle::SIGN_IN)),
             sign_up_throttle: Arc::new(SignUpThrottle::new(throttle::SIGN_UP)),

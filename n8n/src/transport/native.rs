@@ -141,6 +141,9 @@ impl Transport {
         if let Some(api_key) = out.api_key {
             request = request.header("X-N8N-API-KEY", api_key);
         }
+        if let Some(token) = out.bearer {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = out.body {
             request = request
                 .header("Content-Type", "application/json")

@@ -35,6 +35,11 @@ impl Transport {
         if let Some(api_key) = out.api_key {
             headers.set("X-N8N-API-KEY", api_key).map_err(connect)?;
         }
+        if let Some(token) = out.bearer {
+            headers
+                .set("Authorization", &format!("Bearer {token}"))
+                .map_err(connect)?;
+        }
         headers.set("Accept", "application/json").map_err(connect)?;
         let mut init = RequestInit::new();
         init.with_method(match out.method {

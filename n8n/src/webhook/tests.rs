@@ -47,6 +47,52 @@ async fn a_delivered_post_carries_the_json_body_and_no_n8n_key() {
         "application/json"
     );
     assert!(request.headers.get("x-n8n-api-key").is_none());
+    assert!(request.headers.get("authorization").is_none());
+}
+
+#[tokio::test]
+async fn an_authorized_post_carries_its_bearer_token_and_is_not_redirected_with_it() {
+    let server = receiver(202).await;
+    let url = format!("{}/hooks/T000/secret-token", server.uri());
+    let status = sender(loopback())
+        .post_json_authorized(
+            &url,
+            &json!({"to": "ops@example.com"}),
+            "relay-token",
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 202);
+    let requests = received(&server).await;
+    assert_eq!(
+        requests[0].headers.get("authorization").unwrap(),
+        "Bearer relay-token"
+    );
+
+    let moved = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{}/hooks/T000/secret-token", server.uri()),
+        ))
+        .mount(&moved)
+        .await;
+    let status = sender(loopback())
+        .post_json_authorized(
+            &moved.uri(),
+            &json!({}),
+            "relay-token",
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 307);
+    assert_eq!(
+        received(&server).await.len(),
+        1,
+        "the token did not follow the redirect"
+    );
 }
 
 #[tokio::test]

@@ -62,7 +62,10 @@ async fn the_dashboard_shows_database_durations_and_charts_every_execution() {
         "the chart counts all {total}: no row cap"
     );
     assert!(html.contains("data-testid=\"duration-chart\""), "{html}");
-    assert!(!html.contains("Showing the most recent"), "nothing truncated");
+    assert!(
+        !html.contains("Showing the most recent"),
+        "nothing truncated"
+    );
 
     let workflow: uuid::Uuid = f
         .site
@@ -105,7 +108,11 @@ async fn the_dashboard_shows_database_durations_and_charts_every_execution() {
 async fn chart_and_duration_rpcs_give_another_user_nothing() {
     let f = Failed::new("durations-owner@example.com").await;
     with_many_timed_executions(&f).await;
-    let other = f.site.stack.create_user("durations-other@example.com").await;
+    let other = f
+        .site
+        .stack
+        .create_user("durations-other@example.com")
+        .await;
     let api = Rest::new(&f.site.stack.postgrest_url);
     let arguments = json!({"p_since": "2000-01-01T00:00:00Z", "p_bucket": "1 hour"});
     let call = |function: &'static str, token: String, arguments: Value| {
@@ -125,9 +132,11 @@ async fn chart_and_duration_rpcs_give_another_user_nothing() {
     let mine = call("execution_chart", f.user.token.clone(), arguments.clone()).await;
     let counted: i64 = mine.iter().map(|b| b["succeeded"].as_i64().unwrap()).sum();
     assert_eq!(counted, MANY + 1, "the owner sees their buckets");
-    assert!(call("execution_chart", other.token.clone(), arguments.clone())
-        .await
-        .is_empty());
+    assert!(
+        call("execution_chart", other.token.clone(), arguments.clone())
+            .await
+            .is_empty()
+    );
     let since = json!({"p_since": "2000-01-01T00:00:00Z"});
     assert_eq!(
         call("workflow_durations", f.user.token.clone(), since.clone())
@@ -135,9 +144,11 @@ async fn chart_and_duration_rpcs_give_another_user_nothing() {
             .len(),
         1
     );
-    assert!(call("workflow_durations", other.token.clone(), since.clone())
-        .await
-        .is_empty());
+    assert!(
+        call("workflow_durations", other.token.clone(), since.clone())
+            .await
+            .is_empty()
+    );
     // Nor can the anonymous role call them at all.
     let anonymous = api
         .send(
@@ -148,5 +159,9 @@ async fn chart_and_duration_rpcs_give_another_user_nothing() {
             "",
         )
         .await;
-    assert!(anonymous.code().is_some(), "refused: {:?}", anonymous.rows());
+    assert!(
+        anonymous.code().is_some(),
+        "refused: {:?}",
+        anonymous.rows()
+    );
 }

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod durations;
+mod email;
 mod failures;
 mod health;
 

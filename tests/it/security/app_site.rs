@@ -35,6 +35,45 @@ pub async fn site_with(env: &[(&'static str, String)]) -> AppSite {
     }
 }
 
+/// The relay token the mail-enabled site shares between its worker and its app.
+pub const MAIL_RELAY_TOKEN: &str = "test-relay-token-0123456789abcdefghij";
+
+/// A stack whose app sends alert e-mail through `smtp_url` from `alerts@flowpulse.test`, with
+/// its worker wired to the app's mail relay (the app's port is chosen before either starts).
+pub async fn site_with_mail(smtp_url: &str) -> AppSite {
+    let stack = spawn_stack().await;
+    let app_port = flowpulse_stack::process::free_port().unwrap();
+    let worker = stack
+        .spawn_worker_with(&[
+            (
+                "MAIL_RELAY_URL",
+                format!("http://127.0.0.1:{app_port}/internal/alert-mail"),
+            ),
+            ("MAIL_RELAY_TOKEN", MAIL_RELAY_TOKEN.to_string()),
+        ])
+        .await;
+    let app = stack
+        .spawn_app_on(
+            &worker,
+            app_port,
+            &[
+                ("FLOWPULSE_SMTP_URL", smtp_url.to_string()),
+                (
+                    "FLOWPULSE_MAIL_FROM",
+                    "FlowPulse <alerts@flowpulse.test>".to_string(),
+                ),
+                ("FLOWPULSE_MAIL_RELAY_TOKEN", MAIL_RELAY_TOKEN.to_string()),
+            ],
+        )
+        .await;
+    AppSite {
+        client: AppClient::new(&app),
+        _app: app,
+        worker,
+        stack,
+    }
+}
+
 impl AppSite {
     /// The user `email` signed up through the app, with a PostgREST token for setting data
     /// up directly.

@@ -503,6 +503,7 @@ async fn no_configured_model_means_no_reply_and_a_configured_one_gets_no_server_
             .unwrap(),
         outbound: flowpulse_core::outbound::OutboundPolicy::parse(None, None).unwrap(),
         llm,
+        mail: None,
     };
     let without = ServerState::new(app_config(None)).unwrap();
     let reply =

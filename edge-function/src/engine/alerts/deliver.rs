@@ -13,6 +13,7 @@ use flowpulse_core::crypto::SecretBinding;
 use flowpulse_core::insight::alerts::payload::ChannelKind;
 use flowpulse_core::insight::alerts::{DeliveryBackoff, DeliveryRetry};
 use flowpulse_core::insight::redact::clip;
+use flowpulse_core::outbound::OutboundPolicy;
 use flowpulse_n8n::{Transport, WebhookError, WebhookSender};
 use uuid::Uuid;
 
@@ -32,10 +33,11 @@ const LEASE: TimeDelta = TimeDelta::minutes(2);
 /// Longest `last_error` kept (the column allows 500).
 const ERROR_MAX_CHARS: usize = 500;
 
-/// The stored reason for an e-mail delivery: a worker cannot speak SMTP, and no mail sender
-/// exists yet anywhere in FlowPulse; the user reads what to do instead.
-pub const EMAIL_NOT_SENT_HERE: &str =
-    "e-mail alerts are not sent yet: add a webhook, Slack or Discord channel to this rule";
+/// The stored reason for an e-mail delivery when the operator has not connected the function
+/// to the app's mail relay; the user reads what to do instead.
+pub const EMAIL_NOT_SET_UP: &str =
+    "e-mail is not set up on this FlowPulse (no mail relay): ask the operator, or add a \
+     webhook, Slack or Discord channel to this rule";
 
 /// How one attempt went.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,11 +150,8 @@ async fn send(
     let Some(channel) = channel else {
         return Attempt::fatal("the channel no longer exists");
     };
-    if channel.kind == ChannelKind::Email {
-        return Attempt::fatal(EMAIL_NOT_SENT_HERE);
-    }
     let binding = SecretBinding::alert_channel(channel.id, kind_name(channel.kind));
-    let Ok(url) = ctx
+    let Ok(target) = ctx
         .config
         .key_ring
         .decrypt(&channel.target_ciphertext, &binding)
@@ -162,6 +161,10 @@ async fn send(
              function's ENCRYPTION_KEY)",
         );
     };
+    if channel.kind == ChannelKind::Email {
+        return send_email(ctx, &target, &delivery.payload, remaining).await;
+    }
+    let url = target;
     match sender
         .post_json_within(&url, &delivery.payload, remaining)
         .await
@@ -189,6 +192,71 @@ async fn send(
             status: None,
             final_: false,
         },
+    }
+}
+
+/// One alert e-mail to `to` through the app's mail relay (an operator's own address, so a
+/// private or loopback one is fine; the user's address is only the recipient).
+async fn send_email(
+    ctx: &Ctx<'_>,
+    to: &str,
+    payload: &serde_json::Value,
+    remaining: Duration,
+) -> Attempt {
+    let Some(relay) = &ctx.config.mail_relay else {
+        return Attempt::fatal(EMAIL_NOT_SET_UP);
+    };
+    let sender = WebhookSender::new(
+        Transport::new(
+            OutboundPolicy::public_only()
+                .allowing_loopback()
+                .allowing_private(),
+        ),
+        DELIVERY_TIMEOUT,
+    );
+    let body = serde_json::json!({
+        "to": to,
+        "subject": payload["subject"],
+        "text": payload["text"],
+    });
+    let reason = |words: &str, status: Option<u16>, final_: bool| Attempt::Failed {
+        error: words.to_string(),
+        status,
+        final_,
+    };
+    match sender
+        .post_json_authorized(&relay.url, &body, &relay.token, remaining)
+        .await
+    {
+        Ok(200..=299) => Attempt::Delivered,
+        Ok(502) => reason("the mail server refused the message", Some(502), true),
+        Ok(503) => reason(
+            "the mail server could not be reached or deferred the message",
+            Some(503),
+            false,
+        ),
+        Ok(401) => reason(
+            "the app refused the function's MAIL_RELAY_TOKEN: the operator must set the same \
+             token on both",
+            Some(401),
+            true,
+        ),
+        Ok(404) => reason(EMAIL_NOT_SET_UP, Some(404), true),
+        Ok(422) => reason(
+            "the app could not send this message (the address or the text is unusable)",
+            Some(422),
+            true,
+        ),
+        Ok(status) => reason(
+            &format!("the mail relay answered HTTP {status}"),
+            Some(status),
+            false,
+        ),
+        Err(error) => reason(
+            &format!("the mail relay: {error}"),
+            None,
+            matches!(error, WebhookError::InvalidUrl | WebhookError::Refused(_)),
+        ),
     }
 }
 

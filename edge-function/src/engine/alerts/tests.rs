@@ -503,7 +503,7 @@ async fn a_hostile_or_private_channel_url_is_refused_and_never_contacted() {
 }
 
 #[tokio::test]
-async fn an_email_channel_is_marked_failed_with_the_reason() {
+async fn an_email_channel_without_a_mail_relay_is_marked_failed_with_the_reason() {
     let config = config();
     let tables = Shared::default();
     failure_rule_with(
@@ -515,10 +515,66 @@ async fn an_email_channel_is_marked_failed_with_the_reason() {
     sync_with(&config, &postgrest, None).await;
     let delivery = tables.lock().unwrap().deliveries[0].clone();
     assert_eq!(delivery["status"], "failed");
-    assert_eq!(delivery["last_error"], deliver::EMAIL_NOT_SENT_HERE);
+    assert_eq!(delivery["last_error"], deliver::EMAIL_NOT_SET_UP);
     assert_eq!(
         delivery["payload"]["subject"],
         "[FlowPulse] Failed: Order sync"
+    );
+}
+
+#[tokio::test]
+async fn an_email_goes_to_the_mail_relay_with_its_token_and_is_retried_when_the_server_is_away() {
+    let relay = receiver(204).await;
+    let mut config = config();
+    config.mail_relay = Some(crate::config::MailRelay {
+        url: format!("{}/internal/alert-mail", relay.url),
+        token: "relay-token-0123456789".into(),
+    });
+    let tables = Shared::default();
+    failure_rule_with(
+        &tables,
+        vec![channel(&config, WEBHOOK, "email", "ops@example.com")],
+    );
+    tables.lock().unwrap().executions = vec![run(2, "error")];
+    let postgrest = fake_postgrest(&tables).await;
+    sync_with(&config, &postgrest, None).await;
+
+    let delivery = tables.lock().unwrap().deliveries[0].clone();
+    assert_eq!(delivery["status"], "delivered", "{delivery}");
+    let requests = relay.requests();
+    assert_eq!(requests.len(), 1);
+    let sent: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(sent["to"], "ops@example.com");
+    assert_eq!(sent["subject"], "[FlowPulse] Failed: Order sync");
+    assert!(
+        sent["text"].as_str().unwrap().contains("Fetch orders"),
+        "{sent}"
+    );
+    assert!(requests[0]
+        .headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case("authorization")
+            && value == "Bearer relay-token-0123456789"));
+
+    // The mail server is away: the relay says 503, and the delivery waits for another try.
+    let away = receiver(503).await;
+    config.mail_relay = Some(crate::config::MailRelay {
+        url: format!("{}/internal/alert-mail", away.url),
+        token: "relay-token-0123456789".into(),
+    });
+    let tables = Shared::default();
+    failure_rule_with(
+        &tables,
+        vec![channel(&config, WEBHOOK, "email", "ops@example.com")],
+    );
+    tables.lock().unwrap().executions = vec![run(2, "error")];
+    let postgrest = fake_postgrest(&tables).await;
+    sync_with(&config, &postgrest, None).await;
+    let delivery = tables.lock().unwrap().deliveries[0].clone();
+    assert_eq!(delivery["status"], "pending", "{delivery}");
+    assert_eq!(
+        delivery["last_error"],
+        "the mail server could not be reached or deferred the message"
     );
 }
 
