@@ -189,24 +189,40 @@ pub fn evaluate(input: &HealthInput, config: &HealthConfig, now: DateTime<Utc>) 
     }
 }
 
-/// An active scheduled workflow whose runs stopped: expected runs whose time plus grace has
-/// passed since its last run (or since it was last saved, when later: activation and edits
-/// restart a schedule). A workflow that never ran is counted from its last save. Warning for
-/// one or two missed runs, critical from three.
+/// How long a deactivated schedule keeps being reported after its last run: a schedule that
+/// stopped a week ago and stayed off is taken as switched off on purpose.
+pub const DEACTIVATED_REPORTED_FOR: TimeDelta = TimeDelta::days(7);
+
+/// A scheduled workflow whose runs stopped: expected runs whose time plus grace has passed
+/// since its last run (or since it was last saved, when later: activation and edits restart a
+/// schedule). A workflow that never ran is counted from its last save. Warning for one or two
+/// missed runs, critical from three. A schedule deactivated in n8n after running in the last
+/// [`DEACTIVATED_REPORTED_FOR`] is reported too (a warning: someone may have meant it),
+/// counted from its last run.
 pub fn missed_runs(
     input: &HealthInput,
     config: &HealthConfig,
     now: DateTime<Utc>,
 ) -> Option<Finding> {
-    let schedule = input.schedule.as_ref().filter(|_| input.active)?;
+    let schedule = input.schedule.as_ref()?;
+    let deactivated = !input.active;
     let counted_from = match (input.last_scheduled_run, input.updated_at) {
+        // Deactivating is a save: count from the last run instead.
+        (Some(run), _) if deactivated => {
+            (now - run <= DEACTIVATED_REPORTED_FOR).then_some(run)?
+        }
+        (None, _) if deactivated => return None,
         (Some(run), Some(saved)) => run.max(saved),
         (run, saved) => run.or(saved)?,
     };
     let nominal = nominal_interval(schedule);
+    // A tenth of the interval (5 min to 1 h), never more than one interval: a schedule every
+    // minute is late after two minutes, not six.
     let grace = config.missed_run_grace.unwrap_or_else(|| {
         nominal.map_or(TimeDelta::minutes(5), |every| {
-            (every / 10).clamp(TimeDelta::minutes(5), TimeDelta::hours(1))
+            (every / 10)
+                .clamp(TimeDelta::minutes(5), TimeDelta::hours(1))
+                .min(every)
         })
     });
     let mut overdue = expected_runs(schedule, counted_from, now - grace);
@@ -233,14 +249,23 @@ pub fn missed_runs(
         (1, false) => "1 run missed".to_string(),
         (n, false) => format!("{n} runs missed"),
     };
+    let (prefix, severity) = match (deactivated, missed) {
+        (true, _) => ("Deactivated in n8n: ", HealthStatus::Warning),
+        (false, 3..) => ("", HealthStatus::Critical),
+        (false, _) => ("", HealthStatus::Warning),
+    };
+    let expectation = if deactivated {
+        let mut words = expectation.chars();
+        words.next().map_or_else(String::new, |first| {
+            first.to_lowercase().chain(words).collect()
+        })
+    } else {
+        expectation
+    };
     Some(Finding {
         kind: FindingKind::MissedRuns,
-        severity: if missed >= 3 {
-            HealthStatus::Critical
-        } else {
-            HealthStatus::Warning
-        },
-        message: format!("{expectation}, {history} — {count}."),
+        severity,
+        message: format!("{prefix}{expectation}, {history} — {count}."),
         since: Some(first_missed),
         details: FindingDetails::MissedRuns {
             schedule: schedule.describe(),

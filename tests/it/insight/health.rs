@@ -79,7 +79,7 @@ async fn a_schedule_that_stopped_running_is_critical_until_it_runs_again() {
 }
 
 #[tokio::test]
-async fn an_execution_waiting_hours_past_its_resume_time_is_stuck_until_it_finishes_and_a_wait_for_a_call_is_not(
+async fn an_execution_waiting_hours_past_its_resume_time_is_stuck_until_it_finishes_and_a_fresh_wait_for_a_call_is_not(
 ) {
     let s = Scenario::new("health@example.com").await;
     let id = s.fake.add_workflow("Order intake");
@@ -92,13 +92,14 @@ async fn an_execution_waiting_hours_past_its_resume_time_is_stuck_until_it_finis
         Utc::now() - Duration::hours(3),
         Some(Utc::now() - Duration::hours(2)),
     );
-    // Waiting for a form or webhook call: parked by n8n until the year 3000, by design.
+    // Waiting for a form or webhook call (parked by n8n until the year 3000) for ten minutes:
+    // not yet past the threshold.
     let far = "3000-01-01T00:00:00Z".parse().unwrap();
     s.fake.add_execution_at(
         &id,
         "waiting",
         "webhook",
-        Utc::now() - Duration::hours(5),
+        Utc::now() - Duration::minutes(10),
         Some(far),
     );
 

@@ -39,30 +39,28 @@ pub struct StuckExecution {
 }
 
 /// n8n parks executions that wait for a webhook or form call without a time limit until
-/// 3000-01-01: waiting for someone is their job, not being stuck.
+/// 3000-01-01.
 fn waits_indefinitely(wait_till: DateTime<Utc>) -> bool {
     wait_till.year() >= 3000
 }
 
-/// When `execution` becomes stuck: `threshold` after it started (running or queued), or after
-/// the time its Wait node should have resumed it. `None` when it never does (it waits for a
-/// call by design) or FlowPulse cannot tell (no start time).
+/// When `execution` becomes stuck: `threshold` after it started (running, queued, or waiting
+/// for a webhook or form call that has not come), or after the time its Wait node should have
+/// resumed it. `None` when FlowPulse cannot tell (no start time).
 fn stuck_since(execution: &UnfinishedExecution, threshold: TimeDelta) -> Option<DateTime<Utc>> {
     if !is_unfinished(execution.status) {
         return None;
     }
     let from = match (execution.status, execution.wait_till) {
-        (ExecutionStatus::Waiting, Some(wait_till)) if waits_indefinitely(wait_till) => {
-            return None
-        }
-        (ExecutionStatus::Waiting, Some(wait_till)) => wait_till,
+        (ExecutionStatus::Waiting, Some(wait_till)) if !waits_indefinitely(wait_till) => wait_till,
         _ => execution.started_at?,
     };
     from.checked_add_signed(threshold)
 }
 
-/// Executions running (or queued) longer than `threshold`, or waiting longer than `threshold`
-/// past their resume time; a Wait node's resume time still ahead is not stuck. Warning;
+/// Executions running, queued or waiting for a call longer than `threshold`, or waiting longer
+/// than `threshold` past their Wait node's resume time (a resume time still ahead is not
+/// stuck). Warning;
 /// critical when one has been stuck for three times the threshold more (2 h by default).
 pub fn stuck_executions(
     unfinished: &[UnfinishedExecution],
@@ -87,6 +85,11 @@ pub fn stuck_executions(
     let count = stuck.len();
 
     let describe = |execution: &StuckExecution| match (execution.status, execution.wait_till) {
+        (ExecutionStatus::Waiting, Some(wait_till)) if waits_indefinitely(wait_till) => format!(
+            "#{} waiting for a call for {}",
+            execution.n8n_execution_id,
+            duration_words(now - (execution.stuck_since - threshold))
+        ),
         (ExecutionStatus::Waiting, Some(wait_till)) => format!(
             "#{} waiting {} past its resume time",
             execution.n8n_execution_id,

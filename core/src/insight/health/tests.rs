@@ -124,13 +124,48 @@ fn quiet_days_of_a_weekday_schedule_and_inactive_workflows_are_not_missed_runs()
         None
     );
     assert!(missed_runs(&weekdays, &config, at("2026-12-07T11:00:00Z")).is_some());
+    // Switched off more than a week after its last run: taken as meant.
     let inactive = HealthInput {
         active: false,
         ..weekdays
     };
     assert_eq!(
-        missed_runs(&inactive, &config, at("2026-12-09T11:00:00Z")),
+        missed_runs(&inactive, &config, at("2026-12-11T09:00:03Z")),
         None
+    );
+}
+
+#[test]
+fn a_schedule_deactivated_after_running_is_reported_as_stopped_from_its_last_run() {
+    // Every minute, last run 10:00:00, deactivated (saved) at 10:00:30.
+    let every_minute = HealthInput {
+        active: false,
+        updated_at: Some(at("2026-12-01T10:00:30Z")),
+        schedule: Some(schedule(json!({"field": "minutes", "minutesInterval": 1}))),
+        last_scheduled_run: Some(at("2026-12-01T10:00:00Z")),
+        ..HealthInput::default()
+    };
+    let config = HealthConfig::default();
+    // One interval of grace: the 10:01 run is missed from 10:02 on.
+    assert_eq!(
+        missed_runs(&every_minute, &config, at("2026-12-01T10:01:59Z")),
+        None
+    );
+    let finding = missed_runs(&every_minute, &config, at("2026-12-01T10:02:01Z")).unwrap();
+    assert_eq!(
+        finding.message,
+        "Deactivated in n8n: expected every 1 min, last run 2 min 1 s ago — 1 run missed."
+    );
+    let later = missed_runs(&every_minute, &config, at("2026-12-01T11:00:00Z")).unwrap();
+    assert_eq!(later.severity, HealthStatus::Warning, "someone may have meant it");
+    let never_ran = HealthInput {
+        last_scheduled_run: None,
+        ..every_minute
+    };
+    assert_eq!(
+        missed_runs(&never_ran, &config, at("2026-12-01T11:00:00Z")),
+        None,
+        "a schedule that never ran and is off has nothing to report"
     );
 }
 
@@ -201,11 +236,18 @@ fn executions_running_or_waiting_past_the_threshold_are_stuck_and_wait_nodes_are
             Some("2026-12-01T08:00:00Z"),
             Some("2026-12-01T11:20:00Z"),
         ),
-        // Waiting for a webhook call without a limit (n8n's year 3000): never stuck.
+        // Waiting for a webhook call without a limit (n8n's year 3000): stuck once the call
+        // has not come for the threshold, counted from the start.
         unfinished(
             6,
             ExecutionStatus::Waiting,
-            Some("2026-11-01T08:00:00Z"),
+            Some("2026-12-01T11:40:00Z"),
+            Some("3000-01-01T00:00:00Z"),
+        ),
+        unfinished(
+            9,
+            ExecutionStatus::Waiting,
+            Some("2026-12-01T11:00:00Z"),
             Some("3000-01-01T00:00:00Z"),
         ),
         // Queued without a start time, and finished ones: not judged here.
@@ -220,10 +262,10 @@ fn executions_running_or_waiting_past_the_threshold_are_stuck_and_wait_nodes_are
     let finding = stuck_executions(&executions, threshold, now).unwrap();
     assert_eq!(
         finding.message,
-        "2 executions look stuck: #1 running for 45 min, #5 waiting 40 min past its resume time."
+        "3 executions look stuck: #9 waiting for a call for 1 h, #1 running for 45 min, #5 waiting 40 min past its resume time."
     );
     assert_eq!(finding.severity, HealthStatus::Warning);
-    assert_eq!(finding.since, Some(at("2026-12-01T11:45:00Z")));
+    assert_eq!(finding.since, Some(at("2026-12-01T11:30:00Z")));
     let very_old = [unfinished(
         9,
         ExecutionStatus::Running,
@@ -234,7 +276,7 @@ fn executions_running_or_waiting_past_the_threshold_are_stuck_and_wait_nodes_are
     assert_eq!(critical.severity, HealthStatus::Critical);
     let not_stuck: Vec<UnfinishedExecution> = executions
         .iter()
-        .filter(|e| ![1, 5].contains(&e.n8n_execution_id))
+        .filter(|e| ![1, 5, 9].contains(&e.n8n_execution_id))
         .cloned()
         .collect();
     assert_eq!(stuck_executions(&not_stuck, threshold, now), None);
