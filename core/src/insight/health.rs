@@ -208,9 +208,7 @@ pub fn missed_runs(
     let deactivated = !input.active;
     let counted_from = match (input.last_scheduled_run, input.updated_at) {
         // Deactivating is a save: count from the last run instead.
-        (Some(run), _) if deactivated => {
-            (now - run <= DEACTIVATED_REPORTED_FOR).then_some(run)?
-        }
+        (Some(run), _) if deactivated => (now - run <= DEACTIVATED_REPORTED_FOR).then_some(run)?,
         (None, _) if deactivated => return None,
         (Some(run), Some(saved)) => run.max(saved),
         (run, saved) => run.or(saved)?,

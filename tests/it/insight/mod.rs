@@ -5,6 +5,7 @@
 mod alerts;
 mod e2e;
 mod health;
+mod real_health;
 
 use crate::helpers::fake_n8n::FakeN8n;
 use crate::helpers::{spawn_stack, TestStack, TestUser, JWT_SECRET};

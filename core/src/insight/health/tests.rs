@@ -157,7 +157,11 @@ fn a_schedule_deactivated_after_running_is_reported_as_stopped_from_its_last_run
         "Deactivated in n8n: expected every 1 min, last run 2 min 1 s ago — 1 run missed."
     );
     let later = missed_runs(&every_minute, &config, at("2026-12-01T11:00:00Z")).unwrap();
-    assert_eq!(later.severity, HealthStatus::Warning, "someone may have meant it");
+    assert_eq!(
+        later.severity,
+        HealthStatus::Warning,
+        "someone may have meant it"
+    );
     let never_ran = HealthInput {
         last_scheduled_run: None,
         ..every_minute
