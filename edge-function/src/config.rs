@@ -65,6 +65,9 @@ pub struct WorkerConfig {
     /// `MAIL_RELAY_URL` and `MAIL_RELAY_TOKEN` (secret), both or neither: where alert e-mail
     /// goes (the app's `/internal/alert-mail`), since a worker cannot speak SMTP.
     pub mail_relay: Option<MailRelay>,
+    /// `APP_URL` (optional): the app's address, which alert links point into; without it, the
+    /// first of `ALLOWED_ORIGINS`.
+    pub app_url: Option<String>,
 }
 
 /// The app's mail relay: an operator's own service, so its address may be private.
@@ -103,6 +106,7 @@ impl fmt::Debug for WorkerConfig {
             .field("retry", &self.retry)
             .field("provider_concurrency", &self.provider_concurrency)
             .field("health", &self.health)
+            .field("app_url", &self.app_url)
             .field(
                 "mail_relay",
                 &self.mail_relay.as_ref().map(|relay| relay.url.as_str()),
@@ -254,6 +258,16 @@ impl WorkerConfig {
                 ..HealthConfig::default()
             },
             mail_relay,
+            app_url: match optional("APP_URL") {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "APP_URL",
+                        reason: "must start with http:// or https://".into(),
+                    })
+                }
+                None => None,
+            },
         })
     }
 

@@ -165,6 +165,7 @@ pub fn worker_bindings(cfg: &StackConfig, app_url: &str) -> Vec<(&'static str, S
         ("SERVICE_ROLE_KEY", cfg.service_role_key.clone()),
         ("ENCRYPTION_KEY", cfg.encryption_key.clone()),
         ("ALLOWED_ORIGINS", app_url.to_string()),
+        ("APP_URL", app_url.to_string()),
         ("OUTBOUND_ALLOW", cfg.outbound_allow.clone()),
         ("OUTBOUND_DENY_PORTS", cfg.own_ports()),
         // Alert e-mail goes through the app (a worker cannot speak SMTP); the app answers 404

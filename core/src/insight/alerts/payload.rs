@@ -20,7 +20,7 @@
 //!   "instance": {"id": "…uuid…", "name": "Production"},
 //!   "node": {"name": "Fetch orders", "type": "n8n-nodes-base.httpRequest"},
 //!   "details": {"n8n_execution_id": 812, "...": "..."},
-//!   "link": "https://flowpulse.example.com/workflows/…uuid…"
+//!   "link": "https://flowpulse.example.com/executions?workflow=…uuid…"
 //! }
 //! ```
 //!
@@ -120,15 +120,16 @@ impl DeliveryPayload {
     }
 }
 
-/// The page of FlowPulse an alert links to: the workflow, or the instances page, under
-/// `app_base` (with or without its trailing slash).
+/// The page of FlowPulse an alert links to: the workflow's executions (its failures, with
+/// their details and Retry, and its durations), or the instances page, under `app_base` (with
+/// or without its trailing slash).
 pub fn alert_link(app_base: &Url, subject: &Subject) -> String {
     let path = match subject {
-        Subject::Workflow { id, .. } => format!("workflows/{id}"),
+        Subject::Workflow { id, .. } => format!("executions?workflow={id}"),
         Subject::Instance { .. } => "providers".to_string(),
     };
     // `join` replaces the last segment of a base without a trailing slash: the app served
-    // under `https://host/app` would link to `https://host/workflows/…`.
+    // under `https://host/app` would link to `https://host/executions…`.
     let mut base = app_base.clone();
     if !base.path().ends_with('/') {
         let directory = format!("{}/", base.path());

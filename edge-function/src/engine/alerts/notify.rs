@@ -74,7 +74,7 @@ pub(super) async fn apply(
         provider,
         names: &names,
         kinds: &kinds,
-        app_base: app_base(&ctx.config.allowed_origins),
+        app_base: app_base(ctx.config.app_url.as_deref(), &ctx.config.allowed_origins),
     };
     for plan in plans {
         let step = match &plan.decision {
@@ -218,12 +218,39 @@ impl Notices<'_> {
     }
 }
 
-/// Where alert links point: the app's origin, taken from the origins allowed to call the
-/// function (the app is the one that does); a placeholder when none is configured.
-fn app_base(allowed_origins: &[String]) -> Url {
-    allowed_origins
-        .iter()
-        .filter(|origin| origin.as_str() != "*")
-        .find_map(|origin| Url::parse(origin).ok().filter(Url::has_host))
+/// Where alert links point: `APP_URL`, else the app's origin taken from the origins allowed
+/// to call the function (the app is the one that does); a placeholder when neither is set.
+fn app_base(app_url: Option<&str>, allowed_origins: &[String]) -> Url {
+    app_url
+        .into_iter()
+        .chain(
+            allowed_origins
+                .iter()
+                .map(String::as_str)
+                .filter(|origin| *origin != "*"),
+        )
+        .find_map(|url| Url::parse(url).ok().filter(Url::has_host))
         .unwrap_or_else(|| Url::parse("https://flowpulse.invalid/").expect("a valid URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::app_base;
+
+    #[test]
+    fn alert_links_point_into_app_url_else_the_first_real_allowed_origin() {
+        let origins = ["*".to_string(), "https://app.example.com".to_string()];
+        assert_eq!(
+            app_base(Some("https://flowpulse.example.com/app/"), &origins).as_str(),
+            "https://flowpulse.example.com/app/"
+        );
+        assert_eq!(
+            app_base(None, &origins).as_str(),
+            "https://app.example.com/"
+        );
+        assert_eq!(
+            app_base(None, &["*".to_string()]).as_str(),
+            "https://flowpulse.invalid/"
+        );
+    }
 }

@@ -14,7 +14,8 @@ fn base() -> Url {
     Url::parse("https://flowpulse.example.com/").unwrap()
 }
 
-const LINK: &str = "https://flowpulse.example.com/workflows/00000000-0000-0000-0000-00000000000a";
+const LINK: &str =
+    "https://flowpulse.example.com/executions?workflow=00000000-0000-0000-0000-00000000000a";
 
 fn notice() -> AlertNotice {
     AlertNotice {
