@@ -140,6 +140,7 @@ pub async fn test_alert_channel(id: Uuid) -> Result<String, AppError> {
                 )
                 .await?;
             let channel = rows.into_iter().next().ok_or_else(channel_not_found)?;
+            test_allowance(&db).await?;
             let kind = channels::kind(&channel.kind)?;
             let target = channels::open(&state, channel.id, kind, &channel.target_ciphertext)
                 .ok_or_else(|| {
@@ -173,6 +174,50 @@ pub async fn test_alert_channel(id: Uuid) -> Result<String, AppError> {
         }
         .await,
     )
+}
+
+/// Most "Send test"s one user may make in [`TEST_WINDOW_SECS`]: each one makes FlowPulse send
+/// to an address the user chose, so they are counted (in the database, across app servers).
+#[cfg(feature = "ssr")]
+const TESTS_PER_WINDOW: usize = 5;
+/// The window the tests are counted over.
+#[cfg(feature = "ssr")]
+const TEST_WINDOW_SECS: i64 = 60;
+
+/// Refuses a test beyond [`TESTS_PER_WINDOW`], saying how long to wait.
+#[cfg(feature = "ssr")]
+async fn test_allowance(db: &Db) -> Result<(), AppError> {
+    #[derive(serde::Deserialize)]
+    struct Sent {
+        created_at: chrono::DateTime<chrono::Utc>,
+    }
+    let now = chrono::Utc::now();
+    let since = now - chrono::TimeDelta::seconds(TEST_WINDOW_SECS);
+    let recent: Vec<Sent> = db
+        .select(
+            "alert_deliveries",
+            &[
+                ("select", "created_at".into()),
+                ("event", "eq.test".into()),
+                (
+                    "created_at",
+                    format!(
+                        "gte.{}",
+                        since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    ),
+                ),
+                ("order", "created_at.desc".into()),
+                ("limit", TESTS_PER_WINDOW.to_string()),
+            ],
+        )
+        .await?;
+    match recent.get(TESTS_PER_WINDOW - 1) {
+        Some(oldest) => {
+            let wait = (oldest.created_at - since).num_seconds().max(1);
+            Err(AppError::TooManyAttempts(u64::try_from(wait).unwrap_or(1)))
+        }
+        None => Ok(()),
+    }
 }
 
 /// The base of links in alerts: the configured public origin, else this request's host.

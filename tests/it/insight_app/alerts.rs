@@ -301,3 +301,59 @@ async fn a_rule_is_added_with_its_channels_switched_off_and_deleted() {
         .get(0);
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn send_test_is_limited_to_five_a_minute_per_user_so_flowpulse_cannot_be_made_to_flood_an_address(
+) {
+    let s = site().await;
+    let cookie = signed_up(&s, "flooder@example.com").await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let (status, _) = save(
+        &s,
+        &cookie,
+        "Victim",
+        "webhook",
+        &format!("{}/in", receiver.uri()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (id, ..) = stored(&s, "Victim").await;
+    let id = id.to_string();
+    for attempt in 1..=5 {
+        let reply = post(&s, &cookie, "test_alert_channel", &[("id", &id)]).await;
+        assert_eq!(reply.status(), 200, "test {attempt}");
+    }
+    let reply = post(&s, &cookie, "test_alert_channel", &[("id", &id)]).await;
+    assert_eq!(reply.status(), 429);
+    let text = reply.text().await.unwrap();
+    assert!(text.contains("TooManyAttempts"), "{text}");
+    assert_eq!(
+        receiver.received_requests().await.unwrap().len(),
+        5,
+        "the sixth was not sent"
+    );
+    // Another user is not held up by it.
+    let other = signed_up(&s, "other-tester@example.com").await;
+    let (status, _) = save(
+        &s,
+        &other,
+        "Mine",
+        "webhook",
+        &format!("{}/mine", receiver.uri()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (mine, ..) = stored(&s, "Mine").await;
+    let reply = post(
+        &s,
+        &other,
+        "test_alert_channel",
+        &[("id", &mine.to_string())],
+    )
+    .await;
+    assert_eq!(reply.status(), 200);
+}
