@@ -55,17 +55,21 @@ fn rule_not_found() -> AppError {
     AppError::NotFound("That rule no longer exists. Reload the page.".into())
 }
 
-/// Adds a channel. The target is checked (webhook URLs against the outbound rule), encrypted
-/// bound to the new row's id and kind, and only its hint is kept in the clear.
+/// Adds a channel, or with `id` changes one. The target is checked (webhook URLs against the
+/// outbound rule), encrypted bound to the row's id and kind, and only its hint is kept in the
+/// clear. Editing, an empty target keeps the stored one (unless the kind changes: the address
+/// is bound to its kind, so a new kind needs it again).
 #[server(endpoint = "save_alert_channel")]
 pub async fn save_alert_channel(
     name: String,
     kind: String,
-    target: String,
+    #[server(default)] target: String,
+    #[server(default)] id: String,
 ) -> Result<(), AppError> {
     with_status(
         async {
             let (state, session) = request::signed_in()?;
+            let db = Db::new(&state, &session);
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 100 {
                 return Err(AppError::Invalid(
@@ -73,25 +77,67 @@ pub async fn save_alert_channel(
                 ));
             }
             let kind = channels::kind(&kind)?;
-            let target = channels::check_target(kind, &target, &state.config.outbound)?;
-            let id = Uuid::new_v4();
-            let body = serde_json::json!({
-                "id": id,
-                "name": name,
-                "kind": channels::kind_name(kind),
-                "target_ciphertext": channels::seal(&state, id, kind, &target),
-                "hint": channels::hint(kind, &target),
-            });
-            Db::new(&state, &session)
-                .insert::<serde_json::Value>("alert_channels", &body, &[("select", "id".into())])
+            let editing = match id.trim() {
+                "" => None,
+                text => Some(text.parse::<Uuid>().map_err(|_| channel_not_found())?),
+            };
+            let duplicate = |error: crate::server::postgrest::DbError| {
+                if error.is_duplicate() {
+                    AppError::Conflict(format!("You already have a channel named “{name}”."))
+                } else {
+                    error.into()
+                }
+            };
+            let Some(id) = editing else {
+                let target = channels::check_target(kind, &target, &state.config.outbound)?;
+                let id = Uuid::new_v4();
+                let body = serde_json::json!({
+                    "id": id,
+                    "name": name,
+                    "kind": channels::kind_name(kind),
+                    "target_ciphertext": channels::seal(&state, id, kind, &target),
+                    "hint": channels::hint(kind, &target),
+                });
+                db.insert::<serde_json::Value>("alert_channels", &body, &[("select", "id".into())])
+                    .await
+                    .map_err(duplicate)?;
+                return Ok(());
+            };
+            #[derive(serde::Deserialize)]
+            struct Stored {
+                kind: String,
+            }
+            let stored: Vec<Stored> = db
+                .select(
+                    "alert_channels",
+                    &[("select", "kind".into()), ("id", format!("eq.{id}"))],
+                )
+                .await?;
+            let stored = stored.into_iter().next().ok_or_else(channel_not_found)?;
+            let mut patch = serde_json::json!({ "name": name });
+            if target.trim().is_empty() {
+                if stored.kind != channels::kind_name(kind) {
+                    return Err(AppError::Invalid(
+                        "A channel of another kind needs its address again.".into(),
+                    ));
+                }
+            } else {
+                let target = channels::check_target(kind, &target, &state.config.outbound)?;
+                patch["kind"] = channels::kind_name(kind).into();
+                patch["target_ciphertext"] = channels::seal(&state, id, kind, &target).into();
+                patch["hint"] = channels::hint(kind, &target).into();
+            }
+            let updated: Vec<serde_json::Value> = db
+                .update(
+                    "alert_channels",
+                    &[("id", format!("eq.{id}")), ("select", "id".into())],
+                    &patch,
+                )
                 .await
-                .map_err(|error| {
-                    if error.is_duplicate() {
-                        AppError::Conflict(format!("You already have a channel named “{name}”."))
-                    } else {
-                        error.into()
-                    }
-                })?;
+                .map_err(duplicate)?;
+            if updated.is_empty() {
+                return Err(channel_not_found());
+            }
             Ok(())
         }
         .await,
@@ -245,9 +291,10 @@ fn app_base(state: &crate::server::state::ServerState) -> reqwest::Url {
         .expect("a constant URL parses")
 }
 
-/// Adds a rule: what to watch, optionally one instance and/or workflow, the threshold for a
-/// failure-rate rule, and the channels to notify (`channels[ch-<id>]=on` in the form: the
-/// form decoder reads a key that starts with a digit as a list index, and half of all ids do).
+/// Adds a rule, or with `id` changes one (fields and channels together, in one transaction):
+/// what to watch, optionally one instance and/or workflow, the threshold for a failure-rate
+/// rule, and the channels to notify (`channels[ch-<id>]=on` in the form: the form decoder
+/// reads a key that starts with a digit as a list index, and half of all ids do).
 #[server(endpoint = "save_alert_rule")]
 pub async fn save_alert_rule(
     name: String,
@@ -256,6 +303,7 @@ pub async fn save_alert_rule(
     #[server(default)] workflow: String,
     #[server(default)] threshold: String,
     #[server(default)] channels: HashMap<String, String>,
+    #[server(default)] id: String,
 ) -> Result<(), AppError> {
     with_status(
         async {
@@ -273,6 +321,30 @@ pub async fn save_alert_rule(
                         .map_err(|_| AppError::Invalid("Pick channels from the list.".into()))
                 })
                 .collect::<Result<_, _>>()?;
+            if !id.trim().is_empty() {
+                let id: Uuid = id.trim().parse().map_err(|_| rule_not_found())?;
+                let updated: bool = db
+                    .rpc(
+                        "update_alert_rule",
+                        &serde_json::json!({
+                            "p_rule_id": id, "p_rule": rule, "p_channel_ids": chosen,
+                        }),
+                    )
+                    .await
+                    .map_err(|error| match AppError::from(error) {
+                        AppError::NotFound(_) | AppError::Invalid(_) => AppError::Invalid(
+                            "One of those channels, instances or workflows no longer exists. \
+                             Reload the page."
+                                .into(),
+                        ),
+                        other => other,
+                    })?;
+                return if updated {
+                    Ok(())
+                } else {
+                    Err(rule_not_found())
+                };
+            }
             let id = rule["id"].as_str().unwrap_or_default().to_string();
             db.insert::<serde_json::Value>("alert_rules", &rule, &[("select", "id".into())])
                 .await

@@ -202,6 +202,23 @@ pub struct RuleView {
     pub enabled: bool,
     /// The names of the channels it notifies.
     pub channels: Vec<String>,
+    /// What the edit form starts from: the kind as stored, the instance and workflow it is
+    /// limited to, and the ids of the channels it notifies.
+    #[serde(default)]
+    pub form: RuleFormValues,
+}
+
+/// A rule's stored values, as its edit form is filled in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleFormValues {
+    /// `alert_rules.kind`.
+    pub kind: String,
+    /// The instance it is limited to.
+    pub instance: Option<Uuid>,
+    /// The workflow it is limited to.
+    pub workflow: Option<Uuid>,
+    /// The channels it notifies.
+    pub channel_ids: Vec<Uuid>,
 }
 
 /// One notification of an alert.

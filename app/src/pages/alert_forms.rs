@@ -8,44 +8,63 @@ use crate::api::alerts::{
 use crate::app::load_page;
 use crate::components::ErrorNotice;
 use crate::live::request_refresh;
+use crate::model::insight::{ChannelView, RuleView};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// Adds a channel; once saved, loads the page again with it listed.
+/// Adds a channel, or changes `editing`; once saved, loads the page again with it listed.
 #[island]
-pub fn ChannelForm() -> impl IntoView {
+pub fn ChannelForm(#[prop(optional)] editing: Option<ChannelView>) -> impl IntoView {
     let action = ServerAction::<SaveAlertChannel>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
             load_page("/alerts");
         }
     });
+    let (id, name, kind) = editing.as_ref().map_or_else(
+        || (String::new(), String::new(), String::new()),
+        |c| (c.id.to_string(), c.name.clone(), c.kind.clone()),
+    );
+    let is_edit = editing.is_some();
+    let target_hint = if is_edit {
+        "Leave empty to keep the current address. Stored encrypted; only its host and last \
+         characters are shown again."
+    } else {
+        "Stored encrypted; only its host and last characters are shown again."
+    };
     view! {
         <ActionForm action=action>
             <div class="channel-form" data-testid="channel-form">
+                <input type="hidden" name="id" value=id />
                 <div class="field">
                     <label for="channel-name">"Name"</label>
                     <input id="channel-name" name="name" required maxlength="100" placeholder="Ops Slack"
-                        data-testid="channel-name" />
+                        value=name data-testid="channel-name" />
                 </div>
                 <div class="field">
                     <label for="channel-kind">"Kind"</label>
                     <select id="channel-kind" name="kind" data-testid="channel-kind">
-                        {CHANNEL_KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                        {CHANNEL_KINDS.iter().map(|(value, label)| {
+                            view! { <option value=*value selected=kind == *value>{*label}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="channel-target">"Webhook URL or e-mail address"</label>
-                    <input id="channel-target" name="target" required autocomplete="off" type="password"
+                    <input id="channel-target" name="target" required=!is_edit autocomplete="off" type="password"
                         aria-describedby="channel-target-hint" data-testid="channel-target" />
-                    <p id="channel-target-hint" class="hint">"Stored encrypted; only its host and last \
-                        characters are shown again."</p>
+                    <p id="channel-target-hint" class="hint">{target_hint}</p>
                 </div>
                 {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
                 <div class="actions">
                     <button type="submit" class="primary" data-testid="channel-save" disabled=move || action.pending().get()>
-                        {move || if action.pending().get() { "Saving…" } else { "Add channel" }}
+                        {move || match (action.pending().get(), is_edit) {
+                            (true, _) => "Saving…",
+                            (false, true) => "Save changes",
+                            (false, false) => "Add channel",
+                        }}
                     </button>
+                    {is_edit.then(|| view! { <a href="/alerts" data-testid="channel-edit-cancel">"Cancel"</a> })}
                 </div>
             </div>
         </ActionForm>
@@ -99,15 +118,40 @@ pub fn ChannelActions(id: Uuid, name: String) -> impl IntoView {
     }
 }
 
-/// Adds a rule. Choices are `(value, label)`: instances, workflows and channels.
+/// Adds a rule, or changes `editing`. Choices are `(value, label)`: instances, workflows and
+/// channels.
 #[island]
 pub fn RuleForm(
     instances: Vec<(String, String)>,
     workflows: Vec<(String, String)>,
     channels: Vec<(String, String)>,
+    #[prop(optional)] editing: Option<RuleView>,
 ) -> impl IntoView {
     let action = ServerAction::<SaveAlertRule>::new();
-    let kind = RwSignal::new(RULE_KINDS[0].0.to_string());
+    let values = editing
+        .as_ref()
+        .map(|rule| rule.form.clone())
+        .unwrap_or_default();
+    let is_edit = editing.is_some();
+    let (id, name, threshold) = editing.as_ref().map_or_else(
+        || (String::new(), String::new(), String::new()),
+        |rule| {
+            (
+                rule.id.to_string(),
+                rule.name.clone(),
+                rule.threshold.map(|t| t.to_string()).unwrap_or_default(),
+            )
+        },
+    );
+    let first_kind = if values.kind.is_empty() {
+        RULE_KINDS[0].0.to_string()
+    } else {
+        values.kind.clone()
+    };
+    let kind = RwSignal::new(first_kind.clone());
+    let chosen =
+        |option: &str, current: Option<Uuid>| current.is_some_and(|id| id.to_string() == option);
+    let (instance, workflow) = (values.instance, values.workflow);
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
             load_page("/alerts");
@@ -117,37 +161,46 @@ pub fn RuleForm(
     view! {
         <ActionForm action=action>
             <div class="rule-form" data-testid="rule-form">
+                <input type="hidden" name="id" value=id />
                 <div class="field">
                     <label for="rule-name">"Name"</label>
                     <input id="rule-name" name="name" required maxlength="100" placeholder="Production failures"
-                        data-testid="rule-name" />
+                        value=name data-testid="rule-name" />
                 </div>
                 <div class="field">
                     <label for="rule-kind">"Tell me when"</label>
                     <select id="rule-kind" name="kind" data-testid="rule-kind"
                         on:change=move |event| kind.set(event_target_value(&event))>
-                        {RULE_KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                        {RULE_KINDS.iter().map(|(value, label)| {
+                            view! { <option value=*value selected=first_kind == *value>{*label}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="rule-instance">"Instance"</label>
                     <select id="rule-instance" name="instance" data-testid="rule-instance">
                         <option value="">"Every instance"</option>
-                        {instances.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                        {instances.into_iter().map(|(value, label)| {
+                            let selected = chosen(&value, instance);
+                            view! { <option value=value selected=selected>{label}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="rule-workflow">"Workflow"</label>
                     <select id="rule-workflow" name="workflow" data-testid="rule-workflow">
                         <option value="">"Every workflow"</option>
-                        {workflows.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                        {workflows.into_iter().map(|(value, label)| {
+                            let selected = chosen(&value, workflow);
+                            view! { <option value=value selected=selected>{label}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
                 <Show when=move || kind.get() == "failure_rate">
                     <div class="field">
                         <label for="rule-threshold">"Threshold (% of runs failed, optional)"</label>
                         <input id="rule-threshold" name="threshold" type="number" min="0" max="100" step="any"
-                            aria-describedby="rule-threshold-hint" data-testid="rule-threshold" />
+                            value=threshold.clone() aria-describedby="rule-threshold-hint" data-testid="rule-threshold" />
                         <p id="rule-threshold-hint" class="hint">"Empty: when it fails far more than its own normal."</p>
                     </div>
                 </Show>
@@ -157,9 +210,10 @@ pub fn RuleForm(
                     {channels.into_iter().map(|(id, label)| {
                         let input_id = format!("rule-channel-{id}");
                         let label_for = input_id.clone();
+                        let checked = values.channel_ids.iter().any(|c| c.to_string() == id);
                         view! {
                             <label for=label_for class="check">
-                                <input id=input_id type="checkbox" name=format!("channels[ch-{id}]") value="on" />
+                                <input id=input_id type="checkbox" name=format!("channels[ch-{id}]") value="on" checked=checked />
                                 " " {label}
                             </label>
                         }
@@ -168,8 +222,13 @@ pub fn RuleForm(
                 {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
                 <div class="actions">
                     <button type="submit" class="primary" data-testid="rule-save" disabled=move || action.pending().get()>
-                        {move || if action.pending().get() { "Saving…" } else { "Add rule" }}
+                        {move || match (action.pending().get(), is_edit) {
+                            (true, _) => "Saving…",
+                            (false, true) => "Save changes",
+                            (false, false) => "Add rule",
+                        }}
                     </button>
+                    {is_edit.then(|| view! { <a href="/alerts" data-testid="rule-edit-cancel">"Cancel"</a> })}
                 </div>
             </div>
         </ActionForm>

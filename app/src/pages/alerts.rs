@@ -46,6 +46,20 @@ pub fn AlertsPage() -> impl IntoView {
 #[component]
 fn Body(data: AlertsData) -> impl IntoView {
     let now = data.now;
+    // `?edit=<id>`: the channel or rule of that id fills its form, to be changed.
+    let edit: Option<uuid::Uuid> = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("edit"))
+        .and_then(|id| id.parse().ok());
+    let editing_channel = edit.and_then(|id| data.channels.iter().find(|c| c.id == id).cloned());
+    let editing_rule = edit.and_then(|id| data.rules.iter().find(|r| r.id == id).cloned());
+    let channel_title = editing_channel.as_ref().map_or_else(
+        || "Add a channel".to_string(),
+        |c| format!("Change the channel “{}”", c.name),
+    );
+    let rule_title = editing_rule.as_ref().map_or_else(
+        || "Add a rule".to_string(),
+        |r| format!("Change the rule “{}”", r.name),
+    );
     let instances: Vec<(String, String)> = data
         .providers
         .iter()
@@ -96,12 +110,18 @@ fn Body(data: AlertsData) -> impl IntoView {
         </LiveRegion>
         // Outside the live region: a refresh must not touch a form being filled in.
         <section class="card" aria-labelledby="channel-form-title">
-            <h2 id="channel-form-title">"Add a channel"</h2>
-            <ChannelForm />
+            <h2 id="channel-form-title">{channel_title}</h2>
+            {match editing_channel {
+                Some(channel) => view! { <ChannelForm editing=channel /> }.into_any(),
+                None => view! { <ChannelForm /> }.into_any(),
+            }}
         </section>
         <section class="card" aria-labelledby="rule-form-title">
-            <h2 id="rule-form-title">"Add a rule"</h2>
-            <RuleForm instances workflows channels=channel_choices />
+            <h2 id="rule-form-title">{rule_title}</h2>
+            {match editing_rule {
+                Some(rule) => view! { <RuleForm instances workflows channels=channel_choices editing=rule /> }.into_any(),
+                None => view! { <RuleForm instances workflows channels=channel_choices /> }.into_any(),
+            }}
         </section>
     }
 }
@@ -115,6 +135,7 @@ fn Channel(channel: ChannelView) -> impl IntoView {
             <span class="badge neutral">{channel.kind.clone()}</span>" "
             <span class="muted" data-testid="channel-hint">{channel.hint.clone()}</span>
             {channel.last_test.map(|text| view! { <p class="muted small" data-testid="channel-last-test">"Last test: "{text}</p> })}
+            <a href=format!("/alerts?edit={}#channel-form-title", channel.id) data-testid="channel-edit">"Edit"</a>
             <ChannelActions id=channel.id name=channel.name />
         </li>
     }
@@ -134,6 +155,7 @@ fn Rule(rule: RuleView) -> impl IntoView {
             <strong>{rule.name.clone()}</strong>
             {(!rule.enabled).then(|| view! { " " <span class="badge neutral">"disabled"</span> })}
             <p class="muted">{format!("{}{} — {}; notifies {channels}.", rule.kind_label, threshold.unwrap_or_default(), rule.scope)}</p>
+            <a href=format!("/alerts?edit={}#rule-form-title", rule.id) data-testid="rule-edit">"Edit"</a>
             <RuleActions id=rule.id name=rule.name enabled=rule.enabled />
         </li>
     }

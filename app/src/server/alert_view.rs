@@ -204,6 +204,16 @@ pub async fn load(db: &Db) -> Result<AlertsPage, AppError> {
                 .filter(|link| link.rule_id == rule.id)
                 .map(|link| channel_name(link.channel_id))
                 .collect(),
+            form: crate::model::insight::RuleFormValues {
+                kind: rule.kind.clone(),
+                instance: rule.provider_id,
+                workflow: rule.workflow_id,
+                channel_ids: links
+                    .iter()
+                    .filter(|link| link.rule_id == rule.id)
+                    .map(|link| link.channel_id)
+                    .collect(),
+            },
         })
         .collect();
     let (open, past): (Vec<AlertView>, Vec<AlertView>) = alerts

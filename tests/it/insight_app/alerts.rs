@@ -357,3 +357,167 @@ async fn send_test_is_limited_to_five_a_minute_per_user_so_flowpulse_cannot_be_m
     .await;
     assert_eq!(reply.status(), 200);
 }
+
+#[tokio::test]
+async fn a_channel_and_a_rule_are_changed_in_place_and_another_users_are_out_of_reach() {
+    let s = site().await;
+    let alice = signed_up(&s, "editor@example.com").await;
+    let first = format!("https://hooks.example.com{SECRET_PATH}");
+    assert_eq!(save(&s, &alice, "Ops", "webhook", &first).await.0, 200);
+    let (id, _, ciphertext, _) = stored(&s, "Ops").await;
+    let id_text = id.to_string();
+    let edit = |name: &'static str, kind: &'static str, target: String| {
+        let (s, alice, id_text) = (&s, &alice, &id_text);
+        async move {
+            let reply = post(
+                s,
+                alice,
+                "save_alert_channel",
+                &[
+                    ("id", id_text),
+                    ("name", name),
+                    ("kind", kind),
+                    ("target", &target),
+                ],
+            )
+            .await;
+            (reply.status().as_u16(), reply.text().await.unwrap())
+        }
+    };
+
+    // Renamed, the address kept as it was.
+    assert_eq!(edit("Ops renamed", "webhook", String::new()).await.0, 200);
+    let (same_id, _, same_ciphertext, _) = stored(&s, "Ops renamed").await;
+    assert_eq!((same_id, &same_ciphertext), (id, &ciphertext));
+    // Another kind needs the address again: the old one is bound to the old kind.
+    let (status, body) = edit("Ops renamed", "slack", String::new()).await;
+    assert_eq!(status, 400, "{body}");
+    let slack = "https://hooks.slack.com/services/T1/B2/new-secret-wxyz".to_string();
+    assert_eq!(edit("Ops renamed", "slack", slack.clone()).await.0, 200);
+    let (_, kind, new_ciphertext, hint) = stored(&s, "Ops renamed").await;
+    let keys = KeyRing::from_base64(CURRENT_KEY_VERSION, &s.stack.encryption_key).unwrap();
+    assert_eq!(kind, "slack");
+    assert_eq!(
+        keys.decrypt(&new_ciphertext, &SecretBinding::alert_channel(id, "slack"))
+            .unwrap(),
+        slack
+    );
+    assert!(!hint.contains("new-secret"), "{hint}");
+
+    // A rule with that channel and an open alert; changing what it watches closes the alert.
+    let field = format!("channels[ch-{id}]");
+    let reply = post(
+        &s,
+        &alice,
+        "save_alert_rule",
+        &[("name", "Failures"), ("kind", "failure"), (&field, "on")],
+    )
+    .await;
+    assert_eq!(reply.status(), 200);
+    let user = s.user("editor@example.com").await;
+    let rule: Uuid = s
+        .stack
+        .db
+        .query_one("select id from public.alert_rules", &[])
+        .await
+        .unwrap()
+        .get(0);
+    s.stack
+        .db
+        .execute(
+            "insert into public.alerts (user_id, rule_id, subject, message)
+             values ($1, $2, 'provider:x', 'Down')",
+            &[&user.id, &rule],
+        )
+        .await
+        .unwrap();
+    let page = s
+        .client
+        .page(&format!("/alerts?edit={rule}"), Some(&alice))
+        .await;
+    assert!(page.contains("Change the rule “Failures”"), "{page}");
+    let rule_text = rule.to_string();
+    let reply = post(
+        &s,
+        &alice,
+        "save_alert_rule",
+        &[
+            ("id", &rule_text),
+            ("name", "Stuck runs"),
+            ("kind", "stuck"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
+    let row = s
+        .stack
+        .db
+        .query_one(
+            "select r.name, r.kind,
+                    (select count(*) from public.alert_rule_channels c where c.rule_id = r.id),
+                    (select state from public.alerts a where a.rule_id = r.id)
+             from public.alert_rules r where r.id = $1",
+            &[&rule],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "Stuck runs");
+    assert_eq!(row.get::<_, String>(1), "stuck");
+    assert_eq!(row.get::<_, i64>(2), 0, "channels replaced");
+    assert_eq!(row.get::<_, String>(3), "resolved");
+
+    // Bob can change neither, and cannot slip his channel into Alice's rule.
+    let bob = signed_up(&s, "bob-editor@example.com").await;
+    let reply = post(
+        &s,
+        &bob,
+        "save_alert_channel",
+        &[
+            ("id", &id_text),
+            ("name", "Mine now"),
+            ("kind", "slack"),
+            ("target", ""),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status(), 404);
+    let reply = post(
+        &s,
+        &bob,
+        "save_alert_rule",
+        &[
+            ("id", &rule_text),
+            ("name", "Mine now"),
+            ("kind", "failure"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status(), 404);
+    assert_eq!(save(&s, &bob, "Bob hook", "webhook", &first).await.0, 200);
+    let (bobs, ..) = stored(&s, "Bob hook").await;
+    let bobs_field = format!("channels[ch-{bobs}]");
+    let reply = post(
+        &s,
+        &alice,
+        "save_alert_rule",
+        &[
+            ("id", &rule_text),
+            ("name", "Sneaky"),
+            ("kind", "failure"),
+            (&bobs_field, "on"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status(), 400, "{}", reply.text().await.unwrap());
+    let name: String = s
+        .stack
+        .db
+        .query_one(
+            "select name from public.alert_rules where id = $1",
+            &[&rule],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "Stuck runs", "the refused edit changed nothing");
+}
