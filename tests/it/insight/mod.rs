@@ -61,17 +61,21 @@ impl Scenario {
 
     /// `(status, findings)` of the workflow with n8n id `n8n_id`.
     pub async fn health(&self, n8n_id: &str) -> (String, Value) {
-        let row = self
-            .stack
-            .db
-            .query_one(
-                "select h.status, h.findings from public.workflow_health h
-                 join public.mvp_workflows w on w.id = h.workflow_id
-                 where w.n8n_workflow_id = $1",
-                &[&n8n_id],
-            )
-            .await
-            .expect("a verdict for the workflow");
-        (row.get(0), row.get(1))
+        verdict(&self.stack, n8n_id).await
     }
+}
+
+/// `(status, findings)` of the stored verdict on the workflow with n8n id `n8n_id`.
+pub async fn verdict(stack: &TestStack, n8n_id: &str) -> (String, Value) {
+    let row = stack
+        .db
+        .query_one(
+            "select h.status, h.findings from public.workflow_health h
+             join public.mvp_workflows w on w.id = h.workflow_id
+             where w.n8n_workflow_id = $1",
+            &[&n8n_id],
+        )
+        .await
+        .expect("a verdict for the workflow");
+    (row.get(0), row.get(1))
 }

@@ -51,18 +51,7 @@ impl Setup {
     /// Syncs, then reads the workflow's verdict: status and findings.
     async fn synced_health(&self, n8n_id: &str) -> (String, Value) {
         self.worker.sync_all(&self.user.token).await;
-        let row = self
-            .stack
-            .db
-            .query_one(
-                "select h.status, h.findings from public.workflow_health h
-                 join public.mvp_workflows w on w.id = h.workflow_id
-                 where w.n8n_workflow_id = $1",
-                &[&n8n_id],
-            )
-            .await
-            .expect("a verdict for the workflow");
-        (row.get(0), row.get(1))
+        super::verdict(&self.stack, n8n_id).await
     }
 
     /// Waits (up to `limit`) until n8n lists an execution of `workflow` in `status`.

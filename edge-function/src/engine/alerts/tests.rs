@@ -522,9 +522,8 @@ async fn an_email_channel_without_a_mail_relay_is_marked_failed_with_the_reason(
     );
 }
 
-#[tokio::test]
-async fn an_email_goes_to_the_mail_relay_with_its_token_and_is_retried_when_the_server_is_away() {
-    let relay = receiver(204).await;
+/// A failure alert for an e-mail channel, synced with the mail relay at `relay`: the delivery.
+async fn email_through_relay(relay: &FakeServer) -> Value {
     let mut config = config();
     config.mail_relay = Some(crate::config::MailRelay {
         url: format!("{}/internal/alert-mail", relay.url),
@@ -538,8 +537,14 @@ async fn an_email_goes_to_the_mail_relay_with_its_token_and_is_retried_when_the_
     tables.lock().unwrap().executions = vec![run(2, "error")];
     let postgrest = fake_postgrest(&tables).await;
     sync_with(&config, &postgrest, None).await;
-
     let delivery = tables.lock().unwrap().deliveries[0].clone();
+    delivery
+}
+
+#[tokio::test]
+async fn an_email_goes_to_the_mail_relay_with_its_token_and_is_retried_when_the_server_is_away() {
+    let relay = receiver(204).await;
+    let delivery = email_through_relay(&relay).await;
     assert_eq!(delivery["status"], "delivered", "{delivery}");
     let requests = relay.requests();
     assert_eq!(requests.len(), 1);
@@ -557,25 +562,15 @@ async fn an_email_goes_to_the_mail_relay_with_its_token_and_is_retried_when_the_
             && value == "Bearer relay-token-0123456789"));
 
     // The mail server is away: the relay says 503, and the delivery waits for another try.
-    let away = receiver(503).await;
-    config.mail_relay = Some(crate::config::MailRelay {
-        url: format!("{}/internal/alert-mail", away.url),
-        token: "relay-token-0123456789".into(),
-    });
-    let tables = Shared::default();
-    failure_rule_with(
-        &tables,
-        vec![channel(&config, WEBHOOK, "email", "ops@example.com")],
-    );
-    tables.lock().unwrap().executions = vec![run(2, "error")];
-    let postgrest = fake_postgrest(&tables).await;
-    sync_with(&config, &postgrest, None).await;
-    let delivery = tables.lock().unwrap().deliveries[0].clone();
+    let delivery = email_through_relay(&receiver(503).await).await;
     assert_eq!(delivery["status"], "pending", "{delivery}");
     assert_eq!(
         delivery["last_error"],
         "the mail server could not be reached or deferred the message"
     );
+    // It refused the message for good: no retry.
+    let delivery = email_through_relay(&receiver(502).await).await;
+    assert_eq!(delivery["status"], "failed", "{delivery}");
 }
 
 #[tokio::test]
