@@ -18,7 +18,8 @@ use crate::pages::{
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::hooks::use_params_map;
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The document around the app, rendered on the server only.
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("providers") view=ProvidersPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("executions") view=ExecutionsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("executions"), ParamSegment("id")) view=ExecutionDetailPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("workflows"), ParamSegment("id")) view=WorkflowLink ssr=SsrMode::Async />
                     <Route path=StaticSegment("failures") view=FailuresPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("health") view=HealthPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("alerts") view=AlertsPage ssr=SsrMode::Async />
@@ -103,6 +105,25 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// `/workflows/<id>`, where alert notifications link a workflow: its execution history.
+#[component]
+fn WorkflowLink() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<uuid::Uuid>().ok());
+    match id {
+        Some(id) => view! { <Redirect path=format!("/executions?workflow={id}") /> }.into_any(),
+        None => view! {
+            <section class="card empty">
+                <h1>"Page not found"</h1>
+                <p>"That is not a workflow's address. " <a href="/">"Go to the dashboard"</a></p>
+            </section>
+        }
+        .into_any(),
     }
 }
 
