@@ -73,7 +73,7 @@ pub struct DeliveryRow {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-/// "delivered at …", "retrying at … (…)", "failed: …", "queued".
+/// "delivered at …", "sending", "retrying at … (…)", "failed: …", "queued".
 pub fn delivery_text(row: &DeliveryRow) -> String {
     let reason = row.last_error.as_deref().unwrap_or("no reason recorded");
     match row.status.as_str() {
@@ -82,6 +82,9 @@ pub fn delivery_text(row: &DeliveryRow) -> String {
             None => "delivered".into(),
         },
         "failed" => format!("failed: {reason}"),
+        // A run claims a delivery (counting the attempt) before sending it and records the
+        // outcome after; with no failure recorded yet, the first attempt is under way.
+        _ if row.attempts == 1 && row.last_error.is_none() => "sending".into(),
         _ if row.attempts > 0 => format!(
             "retrying at {} (attempt {} failed: {reason})",
             absolute_time(row.next_attempt_at),
@@ -350,6 +353,8 @@ mod tests {
             "failed: gone"
         );
         assert_eq!(delivery_text(&delivery("pending", 0, None)), "queued");
+        // Claimed for its first attempt, not answered yet: not a failure.
+        assert_eq!(delivery_text(&delivery("pending", 1, None)), "sending");
     }
 
     #[test]
