@@ -48,7 +48,7 @@ async fn wait_for_providers(browser: &Browser, want: &[&str]) {
 }
 
 /// Marks the document, so a later check can tell that no page load happened since.
-async fn mark_document(browser: &Browser) {
+pub(crate) async fn mark_document(browser: &Browser) {
     browser
         .client
         .execute("window.__same_document = true;", vec![])
@@ -56,7 +56,7 @@ async fn mark_document(browser: &Browser) {
         .unwrap();
 }
 
-async fn still_same_document(browser: &Browser) -> bool {
+pub(crate) async fn still_same_document(browser: &Browser) -> bool {
     browser
         .client
         .execute("return window.__same_document === true;", vec![])

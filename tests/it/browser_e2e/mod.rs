@@ -12,7 +12,7 @@ use fantoccini::Locator;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-mod controls;
+pub(crate) mod controls;
 
 const PASSWORD: &str = "correct horse 42 battery";
 

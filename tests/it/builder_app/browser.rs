@@ -24,7 +24,7 @@ async fn location(browser: &Browser) -> String {
     }
 }
 
-async fn goto(browser: &Browser, app_url: &str, path: &str) {
+pub(crate) async fn goto(browser: &Browser, app_url: &str, path: &str) {
     browser
         .client
         .goto(&format!("{app_url}{path}"))

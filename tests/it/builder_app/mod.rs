@@ -3,7 +3,7 @@
 //! user's reach; chat messages answered and stored with the state; the dashboard's badge and
 //! filters; and the whole journey in a browser, with a second tab following live.
 
-mod browser;
+pub(crate) mod browser;
 mod chat;
 mod credentials;
 mod dashboard;

@@ -116,7 +116,7 @@ impl Scenario {
     }
 }
 
-async fn bodies(receiver: &MockServer) -> Vec<Value> {
+pub(crate) async fn bodies(receiver: &MockServer) -> Vec<Value> {
     receiver
         .received_requests()
         .await

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-fn every_15_minutes() -> (Value, Value) {
+pub(crate) fn every_15_minutes() -> (Value, Value) {
     (
         json!([
             {"id": "s1", "name": "Every 15 minutes", "type": "n8n-nodes-base.scheduleTrigger",

@@ -2,9 +2,9 @@
 //! what stopped running, and alerts (the engine natively — the code the worker runs — against
 //! the fake n8n, whose clock-dependent fields a test can set, with a real PostgREST + Postgres).
 
-mod alerts;
+pub(crate) mod alerts;
 mod e2e;
-mod health;
+pub(crate) mod health;
 mod real_health;
 
 use crate::helpers::fake_n8n::FakeN8n;

@@ -4,6 +4,7 @@
 //! network, out of other users' reach, and tested against a real receiver.
 
 mod alerts;
+mod browser;
 mod durations;
 mod email;
 mod failures;

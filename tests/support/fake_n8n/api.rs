@@ -253,7 +253,7 @@ async fn list_executions(
         })
         .filter(|(_, e)| q.get("status").is_none_or(|s| e["status"] == s.as_str()))
         .take(limit + 1)
-        .map(|(_, e)| e.clone())
+        .map(|(_, e)| with_data(e, &q))
         .collect();
     let more = page.len() > limit;
     let page: Vec<Value> = page.into_iter().take(limit).collect();
@@ -266,10 +266,22 @@ async fn list_executions(
     Json(json!({"data": page, "nextCursor": next})).into_response()
 }
 
+/// An execution as n8n sends it: its run data only when asked for with `includeData=true`.
+fn with_data(execution: &Value, query: &HashMap<String, String>) -> Value {
+    let mut execution = execution.clone();
+    if query.get("includeData").map(String::as_str) != Some("true") {
+        if let Some(fields) = execution.as_object_mut() {
+            fields.remove("data");
+        }
+    }
+    execution
+}
+
 async fn get_execution(
     State(state): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(r) = gate(&state, &headers, format!("GET /api/v1/executions/{id}")).await {
         return r;
@@ -280,7 +292,7 @@ async fn get_execution(
         .ok()
         .and_then(|id| data.executions.get(&id))
     {
-        Some(e) => Json(e.clone()).into_response(),
+        Some(e) => Json(with_data(e, &q)).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response(),
     }
 }

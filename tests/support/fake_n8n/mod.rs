@@ -217,6 +217,33 @@ impl FakeN8n {
         workflow["versionId"] = json!(uuid::Uuid::new_v4());
     }
 
+    /// Makes execution `id` a failure at `node` (of `node_type`): status `error`, and run data
+    /// as n8n keeps it (`resultData.error` with the message, description and node), which the
+    /// fake gives only to a request with `includeData=true`, like n8n.
+    pub fn fail_at_node(
+        &self,
+        id: u64,
+        node: &str,
+        node_type: &str,
+        message: &str,
+        description: &str,
+    ) {
+        let mut data = self.data.lock().unwrap();
+        let execution = data.executions.get_mut(&id).expect("execution exists");
+        execution["status"] = json!("error");
+        execution["finished"] = json!(false);
+        execution["data"] = json!({
+            "resultData": {
+                "error": {
+                    "name": "NodeOperationError", "message": message, "description": description,
+                    "node": {"name": node, "type": node_type, "typeVersion": 2, "parameters": {}}
+                },
+                "lastNodeExecuted": node,
+                "runData": {}
+            }
+        });
+    }
+
     /// Changes an execution's status (e.g. running → success).
     pub fn set_status(&self, id: u64, status: &str) {
         let mut data = self.data.lock().unwrap();
