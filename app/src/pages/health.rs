@@ -55,11 +55,9 @@ fn Instance(instance: InstanceHealth, now: DateTime<Utc>) -> impl IntoView {
     let summary = if instance.workflows.is_empty() {
         format!("All {} checked workflows are ok.", instance.ok_count)
     } else {
-        format!(
-            "{} need a look; {} ok.",
-            instance.workflows.len(),
-            instance.ok_count
-        )
+        let count = instance.workflows.len();
+        let verb = if count == 1 { "needs" } else { "need" };
+        format!("{count} {verb} a look; {} ok.", instance.ok_count)
     };
     view! {
         <section class="card" data-testid="health-instance" data-instance=instance.provider.name.clone()>

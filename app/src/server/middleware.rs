@@ -19,9 +19,22 @@ const APP_PAGES: &[&str] = &[
     "/providers",
     "/sync-logs",
     "/executions",
+    "/failures",
+    "/health",
+    "/alerts",
     "/chat",
     "/credentials",
 ];
+/// Prefixes of pages with an id (`/executions/<id>`, `/workflows/<id>`) that need one too.
+const APP_PAGE_PREFIXES: &[&str] = &["/executions/", "/workflows/"];
+
+/// True when `path` is a page only a signed-in user may see.
+fn is_app_page(path: &str) -> bool {
+    APP_PAGES.contains(&path)
+        || APP_PAGE_PREFIXES
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
 /// Pages only for signed-out visitors.
 const AUTH_PAGES: &[&str] = &["/sign-in", "/sign-up"];
 /// What a visitor sees when sessions cannot be checked.
@@ -52,9 +65,7 @@ pub async fn sessions(
         request.extensions_mut().insert(session.clone());
     }
     let path = request.uri().path().to_string();
-    let mut response = if request.method() == Method::GET
-        && session.is_none()
-        && APP_PAGES.contains(&path.as_str())
+    let mut response = if request.method() == Method::GET && session.is_none() && is_app_page(&path)
     {
         let target = match path.as_str() {
             "/" => "/sign-in".to_string(),
@@ -129,6 +140,20 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/a?b=c"), "/");
         assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn insight_pages_and_pages_with_an_id_need_a_session() {
+        for page in [
+            "/failures",
+            "/health",
+            "/alerts",
+            "/executions/42",
+            "/workflows/x",
+        ] {
+            assert!(is_app_page(page), "{page}");
+        }
+        assert!(!is_app_page("/sign-in") && !is_app_page("/healthz"));
     }
 
     #[test]

@@ -78,3 +78,18 @@ async fn the_health_badge_shows_critical_for_a_workflow_with_a_critical_verdict(
     let theirs = s.client.page("/health", Some(&bob)).await;
     assert!(!theirs.contains(FINDING) && !theirs.contains("Nightly export"));
 }
+
+#[tokio::test]
+async fn a_signed_out_visitor_of_an_insight_page_is_sent_to_sign_in_and_back() {
+    let s = site().await;
+    for page in ["/failures", "/health", "/alerts", "/executions/42"] {
+        let reply = s.client.get(page, None).send().await.unwrap();
+        assert!(
+            reply.status().is_redirection(),
+            "{page}: {}",
+            reply.status()
+        );
+        let location = reply.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(location, format!("/sign-in?next={page}"));
+    }
+}
