@@ -1,12 +1,19 @@
 //! Patches a live region into the shape of its freshly rendered version, touching only what
 //! differs: a changed counter becomes one text update, not a rebuilt table, so focus, scroll,
 //! open `<details>` and hydrated islands survive.
+//!
+//! Children carrying `data-key` (table rows, list items) are paired by key, not by position:
+//! a row inserted at the top is one insertion, and every other row keeps its element (and what
+//! the user did to it) however far it moved. Children without a key are paired in order.
 
+use std::collections::{HashMap, VecDeque};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Node};
 
 /// Tag of the element Leptos wraps each island in.
 const ISLAND_TAG: &str = "LEPTOS-ISLAND";
+/// The attribute that pairs an old child with its new version.
+const KEY: &str = "data-key";
 
 fn children(node: &Node) -> Vec<Node> {
     let list = node.child_nodes();
@@ -15,24 +22,53 @@ fn children(node: &Node) -> Vec<Node> {
         .collect()
 }
 
+fn key_of(node: &Node) -> Option<String> {
+    node.dyn_ref::<Element>()?.get_attribute(KEY)
+}
+
 /// Makes the children of `old` match the children of `new` (which it may take nodes from).
 pub fn patch_children(old: &Node, new: &Node) {
-    let old_children = children(old);
-    let new_children = children(new);
-    for (old_child, new_child) in old_children.iter().zip(&new_children) {
-        patch_node(old_child, new_child);
-    }
-    for surplus in old_children.iter().skip(new_children.len()) {
-        let _ = old.remove_child(surplus);
-    }
-    for added in new_children.iter().skip(old_children.len()) {
-        if old.append_child(added).is_ok() {
-            hydrate_islands_in(added);
+    let mut keyed: HashMap<String, Node> = HashMap::new();
+    let mut unkeyed: VecDeque<Node> = VecDeque::new();
+    for child in children(old) {
+        match key_of(&child) {
+            Some(key) => {
+                keyed.insert(key, child);
+            }
+            None => unkeyed.push_back(child),
         }
+    }
+    for (index, new_child) in children(new).iter().enumerate() {
+        let matched = match key_of(new_child) {
+            Some(key) => keyed.remove(&key),
+            None => unkeyed.pop_front(),
+        };
+        // What sits at this position now: the matched child goes (or stays) right here.
+        let here = old
+            .child_nodes()
+            .item(u32::try_from(index).unwrap_or(u32::MAX));
+        match matched {
+            Some(old_child) => {
+                let current = patch_node(&old_child, new_child);
+                if here.as_ref() != Some(&current) {
+                    let _ = old.insert_before(&current, here.as_ref());
+                }
+            }
+            None => {
+                if old.insert_before(new_child, here.as_ref()).is_ok() {
+                    hydrate_islands_in(new_child);
+                }
+            }
+        }
+    }
+    for surplus in keyed.into_values().chain(unkeyed) {
+        let _ = old.remove_child(&surplus);
     }
 }
 
-fn patch_node(old: &Node, new: &Node) {
+/// Patches `old` into `new` and returns the node now in its place: `old` itself, or `new`
+/// when the two could not be patched into each other.
+fn patch_node(old: &Node, new: &Node) -> Node {
     if old.node_type() != new.node_type() {
         return replace(old, new);
     }
@@ -41,7 +77,7 @@ fn patch_node(old: &Node, new: &Node) {
             let (Some(old_element), Some(new_element)) =
                 (old.dyn_ref::<Element>(), new.dyn_ref::<Element>())
             else {
-                return;
+                return old.clone();
             };
             if old_element.tag_name() != new_element.tag_name() {
                 return replace(old, new);
@@ -49,21 +85,22 @@ fn patch_node(old: &Node, new: &Node) {
             if old_element.tag_name() == ISLAND_TAG {
                 // An island's DOM is its own (it may hold state); only new props replace it.
                 if same_island(old_element, new_element) {
-                    return;
+                    return old.clone();
                 }
                 return replace(old, new);
             }
-            if old.is_equal_node(Some(new)) {
-                return;
+            if !old.is_equal_node(Some(new)) {
+                patch_attributes(old_element, new_element);
+                patch_children(old, new);
             }
-            patch_attributes(old_element, new_element);
-            patch_children(old, new);
+            old.clone()
         }
         Node::TEXT_NODE | Node::COMMENT_NODE => {
             let text = new.node_value();
             if old.node_value() != text {
                 old.set_node_value(text.as_deref());
             }
+            old.clone()
         }
         _ => replace(old, new),
     }
@@ -98,12 +135,15 @@ fn patch_attributes(old: &Element, new: &Element) {
     }
 }
 
-fn replace(old: &Node, new: &Node) {
+/// Puts `new` where `old` is and returns the node now there.
+fn replace(old: &Node, new: &Node) -> Node {
     if let Some(parent) = old.parent_node() {
         if parent.replace_child(new, old).is_ok() {
             hydrate_islands_in(new);
+            return new.clone();
         }
     }
+    old.clone()
 }
 
 /// Hydrates the islands in a subtree that came from a fetched page, through the function

@@ -130,7 +130,7 @@ fn Body(data: AlertsData) -> impl IntoView {
 fn Channel(channel: ChannelView) -> impl IntoView {
     let row_name = channel.name.clone();
     view! {
-        <li data-testid="channel-row" data-name=row_name>
+        <li data-testid="channel-row" data-key=channel.id.to_string() data-name=row_name>
             <strong>{channel.name.clone()}</strong>" "
             <span class="badge neutral">{channel.kind.clone()}</span>" "
             <span class="muted" data-testid="channel-hint">{channel.hint.clone()}</span>
@@ -151,7 +151,7 @@ fn Rule(rule: RuleView) -> impl IntoView {
     };
     let row_name = rule.name.clone();
     view! {
-        <li data-testid="rule-row" data-name=row_name data-enabled=rule.enabled.to_string()>
+        <li data-testid="rule-row" data-key=rule.id.to_string() data-name=row_name data-enabled=rule.enabled.to_string()>
             <strong>{rule.name.clone()}</strong>
             {(!rule.enabled).then(|| view! { " " <span class="badge neutral">"disabled"</span> })}
             <p class="muted">{format!("{}{} — {}; notifies {channels}.", rule.kind_label, threshold.unwrap_or_default(), rule.scope)}</p>
@@ -164,7 +164,7 @@ fn Rule(rule: RuleView) -> impl IntoView {
 #[component]
 fn Alert(alert: AlertView, now: DateTime<Utc>) -> impl IntoView {
     view! {
-        <li class="alert" data-testid="alert-row" data-state=alert.state.clone()>
+        <li class="alert" data-testid="alert-row" data-key=alert.id.to_string() data-state=alert.state.clone()>
             <Badge status=word(&alert.state) />" "
             <strong>{alert.subject.clone()}</strong>
             <span class="muted">{format!(" — rule “{}”, opened ", alert.rule)}<RelativeTime at=Some(alert.opened_at) now /></span>

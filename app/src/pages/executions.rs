@@ -97,7 +97,7 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
                     <thead><tr><th scope="col">"Started"</th><th scope="col">"Workflow"</th><th scope="col">"Instance"</th><th scope="col">"Status"</th><th scope="col">"Mode"</th><th scope="col">"Duration"</th><th scope="col">"n8n id"</th><th scope="col">"Error"</th></tr></thead>
                     <tbody>
                         {data.rows.into_iter().map(|row| view! {
-                            <tr data-testid="execution-row" data-status=row.status.as_str()>
+                            <tr data-testid="execution-row" data-key=row.id.to_string() data-status=row.status.as_str()>
                                 <td><RelativeTime at=row.started_at now never="not started" /></td>
                                 <td>{row.workflow}</td>
                                 <td>{row.provider}</td>

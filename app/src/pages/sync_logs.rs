@@ -89,7 +89,7 @@ fn SyncLogsBody(
                         <thead><tr><th scope="col">"Started"</th><th scope="col">"Instance"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th><th scope="col">"Workflows"</th><th scope="col">"Executions"</th><th scope="col">"Problem"</th></tr></thead>
                         <tbody>
                             {page.runs.into_iter().map(|run| view! {
-                                <tr data-testid="sync-run-row" data-status=sync_status_name(run.status)>
+                                <tr data-testid="sync-run-row" data-key=run.id.to_string() data-status=sync_status_name(run.status)>
                                     <td><RelativeTime at=Some(run.started_at) now /></td>
                                     <td>{run.provider}</td>
                                     <td>{sync_type_name(run.sync_type)}</td>

@@ -210,7 +210,7 @@ pub fn WorkflowTable(
                 </thead>
                 <tbody>
                     {rows.into_iter().map(|row| view! {
-                        <tr data-testid="workflow-row" data-workflow-id=row.id.to_string()>
+                        <tr data-testid="workflow-row" data-key=row.id.to_string() data-workflow-id=row.id.to_string()>
                             <th scope="row">
                                 <a href=format!("/executions?workflow={}", row.id) title="Execution history">{row.name.clone()}</a>
                                 {(row.origin == WorkflowOrigin::Builder).then(|| view! {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 pub(crate) mod controls;
+mod keyed;
 
 const PASSWORD: &str = "correct horse 42 battery";
 
