@@ -62,6 +62,9 @@ pub enum ErrorKind {
     Rejected,
     /// A function said the thing does not exist (`P0002`).
     NotFound,
+    /// A per-user limit is reached (`54000`, program_limit_exceeded, raised by FlowPulse's
+    /// own guards, e.g. the instance cap).
+    LimitReached,
     /// Anything else: a server-side failure.
     Other,
 }
@@ -74,6 +77,7 @@ pub fn classify(status: u16, code: Option<&str>) -> ErrorKind {
         Some(code) if code.starts_with("PGRST30") => ErrorKind::BadToken,
         Some("23514" | "23502" | "22P02" | "23503") => ErrorKind::Rejected,
         Some("P0002") => ErrorKind::NotFound,
+        Some("54000") => ErrorKind::LimitReached,
         None if status == 401 => ErrorKind::BadToken,
         _ => ErrorKind::Other,
     }
@@ -93,6 +97,7 @@ mod tests {
         assert_eq!(classify(400, Some("23514")), ErrorKind::Rejected);
         assert_eq!(classify(409, Some("23503")), ErrorKind::Rejected);
         assert_eq!(classify(400, Some("P0002")), ErrorKind::NotFound);
+        assert_eq!(classify(400, Some("54000")), ErrorKind::LimitReached);
         assert_eq!(classify(500, Some("XX000")), ErrorKind::Other);
     }
 

@@ -53,6 +53,11 @@ impl From<DbError> for AppError {
             }
             ErrorKind::Duplicate => AppError::Conflict("That already exists.".into()),
             ErrorKind::Rejected => AppError::Invalid("The database rejected that value.".into()),
+            ErrorKind::LimitReached => AppError::Conflict(
+                "You already have as many instances as one account may have (the operator sets \
+                 the limit). Delete one first."
+                    .into(),
+            ),
             ErrorKind::Other => errors::internal(
                 "PostgREST request failed",
                 format_args!("{} {:?}: {}", error.status, error.code, error.message),

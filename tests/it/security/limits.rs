@@ -175,3 +175,100 @@ async fn repeated_sign_ups_from_one_client_are_refused_like_repeated_failed_sign
         assert!(wait.is_some_and(|seconds| seconds > 0), "{error}");
     }
 }
+
+/// Adds an instance for `user` through PostgREST with their token; the reply's status.
+async fn insert_instance(
+    s: &super::app_site::AppSite,
+    user: &crate::helpers::TestUser,
+    name: &str,
+) -> (u16, Option<String>) {
+    let rest = crate::helpers::postgrest::Rest::new(&s.stack.postgrest_url);
+    let id = uuid::Uuid::new_v4();
+    let reply = rest
+        .insert(
+            "providers",
+            &crate::helpers::postgrest::Auth::Bearer(user.token.clone()),
+            serde_json::json!({"id": id, "name": name, "base_url": "https://n8n.example.com",
+                               "api_key_ciphertext": s.stack.encrypt_api_key(id, "https://n8n.example.com", "k")}),
+        )
+        .await;
+    (reply.status.as_u16(), reply.code().map(str::to_string))
+}
+
+#[tokio::test]
+async fn one_account_holds_at_most_the_instance_cap_however_it_adds_them() {
+    let s = site().await;
+    let cookie = crate::builder_app::signed_up(&s, "many@example.com").await;
+    let user = s.user("many@example.com").await;
+    for n in 0..24 {
+        assert_eq!(insert_instance(&s, &user, &format!("n8n {n}")).await.0, 201);
+    }
+    // The 25th and 26th at once: one gets in, the other meets the cap (default 25).
+    let (a, b) = tokio::join!(
+        insert_instance(&s, &user, "n8n 24"),
+        insert_instance(&s, &user, "n8n 25")
+    );
+    let mut outcomes = [a.0, b.0];
+    outcomes.sort_unstable();
+    assert_eq!(outcomes[0], 201, "{a:?} {b:?}");
+    assert_ne!(outcomes[1], 201, "the cap held under a race: {a:?} {b:?}");
+    assert!([a.1.as_deref(), b.1.as_deref()].contains(&Some("54000")));
+    // Through the app: refused in words.
+    let url = s
+        .client
+        .server_fn_url("/providers", Some(&cookie), "save_provider")
+        .await;
+    let reply = s
+        .client
+        .post_form(
+            &url,
+            &[
+                ("id", ""),
+                ("name", "One more"),
+                ("base_url", "https://n8n.example.com"),
+                ("api_key", "n8n_api_key_0123456789"),
+            ],
+            Some(&cookie),
+            Site::Same,
+        )
+        .await;
+    assert_eq!(reply.status(), 409);
+    assert!(
+        reply
+            .text()
+            .await
+            .unwrap()
+            .contains("as many instances as one account may have"),
+        "the reason is given"
+    );
+    let count: i64 = s
+        .stack
+        .db
+        .query_one(
+            "select count(*) from public.providers where user_id = $1",
+            &[&user.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 25);
+    // Another account is not affected.
+    crate::builder_app::signed_up(&s, "few@example.com").await;
+    let other = s.user("few@example.com").await;
+    assert_eq!(insert_instance(&s, &other, "mine").await.0, 201);
+    // The operator's setting is what counts: with a cap of 26, one more fits.
+    let id = uuid::Uuid::new_v4();
+    let key = s.stack.encrypt_api_key(id, "https://n8n.example.com", "k");
+    s.stack
+        .db
+        .batch_execute(&format!(
+            "begin;
+             set local flowpulse.max_instances_per_user = '26';
+             insert into public.providers (id, user_id, name, base_url, api_key_ciphertext)
+               values ('{id}', '{}', 'n8n 26', 'https://n8n.example.com', '{key}');
+             commit;",
+            user.id
+        ))
+        .await
+        .expect("a higher cap lets one more in");
+}
