@@ -25,4 +25,4 @@ pub use flowpulse_core::base_url::BaseUrl;
 pub use flowpulse_core::outbound::OutboundPolicy;
 pub use transport::{Method, Transport};
 pub use types::{CreatedCredential, NewCredential, WorkflowDefinition};
-pub use webhook::{WebhookError, WebhookSender};
+pub use webhook::{undelivered_because, WebhookError, WebhookSender};

@@ -76,6 +76,19 @@ fn connect_words(failure: ConnectFailure) -> &'static str {
     }
 }
 
+/// Why an answer with HTTP `status` is not a delivery, in FlowPulse's words (never the URL);
+/// `None` for a 2xx. A redirect is named as one: it is never followed.
+pub fn undelivered_because(status: u16) -> Option<String> {
+    match status {
+        200..=299 => None,
+        300..=399 => Some(format!(
+            "the receiver answered with a redirect (HTTP {status}); FlowPulse does not follow \
+             redirects: enter the final address"
+        )),
+        _ => Some(format!("the receiver answered HTTP {status}")),
+    }
+}
+
 /// Sends JSON to webhooks under the transport's outbound rule.
 #[derive(Debug, Clone)]
 pub struct WebhookSender {

@@ -94,7 +94,7 @@ pub async fn save_alert_channel(
                 let body = serde_json::json!({
                     "id": id,
                     "name": name,
-                    "kind": channels::kind_name(kind),
+                    "kind": kind.as_str(),
                     "target_ciphertext": channels::seal(&state, id, kind, &target),
                     "hint": channels::hint(kind, &target),
                 });
@@ -116,14 +116,14 @@ pub async fn save_alert_channel(
             let stored = stored.into_iter().next().ok_or_else(channel_not_found)?;
             let mut patch = serde_json::json!({ "name": name });
             if target.trim().is_empty() {
-                if stored.kind != channels::kind_name(kind) {
+                if stored.kind != kind.as_str() {
                     return Err(AppError::Invalid(
                         "A channel of another kind needs its address again.".into(),
                     ));
                 }
             } else {
                 let target = channels::check_target(kind, &target, &state.config.outbound)?;
-                patch["kind"] = channels::kind_name(kind).into();
+                patch["kind"] = kind.as_str().into();
                 patch["target_ciphertext"] = channels::seal(&state, id, kind, &target).into();
                 patch["hint"] = channels::hint(kind, &target).into();
             }

@@ -16,7 +16,7 @@ use flowpulse_core::insight::alerts::payload::{
 use flowpulse_core::insight::alerts::{AlertKind, Subject};
 use flowpulse_core::insight::redact::clip;
 use flowpulse_core::outbound::OutboundPolicy;
-use flowpulse_n8n::{WebhookError, WebhookSender};
+use flowpulse_n8n::{undelivered_because, WebhookError, WebhookSender};
 use reqwest::Url;
 use std::time::Duration;
 use uuid::Uuid;
@@ -30,25 +30,8 @@ const HINT_MAX_CHARS: usize = 60;
 
 /// `kind` as core's channel kind.
 pub fn kind(kind: &str) -> Result<ChannelKind, AppError> {
-    match kind.trim() {
-        "webhook" => Ok(ChannelKind::Webhook),
-        "slack" => Ok(ChannelKind::Slack),
-        "discord" => Ok(ChannelKind::Discord),
-        "email" => Ok(ChannelKind::Email),
-        _ => Err(AppError::Invalid(
-            "Choose a kind of channel from the list.".into(),
-        )),
-    }
-}
-
-/// `alert_channels.kind` as stored, which the target's encryption is bound to.
-pub fn kind_name(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Webhook => "webhook",
-        ChannelKind::Slack => "slack",
-        ChannelKind::Discord => "discord",
-        ChannelKind::Email => "email",
-    }
+    ChannelKind::parse(kind)
+        .ok_or_else(|| AppError::Invalid("Choose a kind of channel from the list.".into()))
 }
 
 /// The target as it will be stored, or why it is refused. Webhook URLs pass the outbound rule
@@ -138,7 +121,7 @@ pub fn hint(kind: ChannelKind, target: &str) -> String {
 pub fn seal(state: &ServerState, id: Uuid, kind: ChannelKind, target: &str) -> String {
     state.keyring.encrypt(
         target,
-        &SecretBinding::alert_channel(id, kind_name(kind)),
+        &SecretBinding::alert_channel(id, kind.as_str()),
         &mut rand_core::OsRng,
     )
 }
@@ -147,10 +130,7 @@ pub fn seal(state: &ServerState, id: Uuid, kind: ChannelKind, target: &str) -> S
 pub fn open(state: &ServerState, id: Uuid, kind: ChannelKind, ciphertext: &str) -> Option<String> {
     state
         .keyring
-        .decrypt(
-            ciphertext,
-            &SecretBinding::alert_channel(id, kind_name(kind)),
-        )
+        .decrypt(ciphertext, &SecretBinding::alert_channel(id, kind.as_str()))
         .ok()
 }
 
@@ -208,39 +188,31 @@ pub async fn send_test(
         payload,
     };
     let payload = delivery_payload(kind, &sample(name), app_base);
-    let body = match payload {
-        DeliveryPayload::Json(body) => body,
-        DeliveryPayload::Email { subject, text } => {
-            let stored = serde_json::json!({"subject": subject, "text": text});
-            let (Some(mailer), Some(to)) = (&state.mailer, super::mail::parse_address(target))
-            else {
-                return failed(NO_MAIL_HERE.into(), stored);
-            };
-            return match mailer.send(&to, &subject, &text).await {
-                Ok(()) => TestResult {
-                    status: "delivered",
-                    error: None,
-                    payload: stored,
-                },
-                Err(error) => failed(error.to_string(), stored),
-            };
-        }
-    };
+    // What is recorded is what is sent: the JSON body, or the e-mail's subject and text.
+    let body = payload.to_json();
+    if let DeliveryPayload::Email { subject, text } = &payload {
+        let (Some(mailer), Some(to)) = (&state.mailer, super::mail::parse_address(target)) else {
+            return failed(NO_MAIL_HERE.into(), body);
+        };
+        return match mailer.send(&to, subject, text).await {
+            Ok(()) => TestResult {
+                status: "delivered",
+                error: None,
+                payload: body,
+            },
+            Err(error) => failed(error.to_string(), body),
+        };
+    }
     let sender = WebhookSender::new(state.n8n.clone(), TEST_TIMEOUT);
     match sender.post_json(target, &body).await {
-        Ok(200..=299) => TestResult {
-            status: "delivered",
-            error: None,
-            payload: body,
+        Ok(status) => match undelivered_because(status) {
+            None => TestResult {
+                status: "delivered",
+                error: None,
+                payload: body,
+            },
+            Some(error) => failed(error, body),
         },
-        Ok(status @ 300..=399) => failed(
-            format!(
-                "the receiver answered with a redirect (HTTP {status}); FlowPulse does not \
-                 follow redirects: enter the final address"
-            ),
-            body,
-        ),
-        Ok(status) => failed(format!("the receiver answered HTTP {status}"), body),
         // `WebhookError`'s words never include the URL.
         Err(error) => failed(error.to_string(), body),
     }

@@ -200,3 +200,15 @@ async fn a_closed_port_is_unreachable_in_words_without_the_address() {
         "{shown}"
     );
 }
+
+#[test]
+fn only_a_2xx_is_a_delivery_and_a_redirect_is_named_as_one() {
+    assert_eq!(undelivered_because(204), None);
+    assert!(undelivered_because(302)
+        .unwrap()
+        .contains("does not follow redirects"));
+    assert_eq!(
+        undelivered_because(500).as_deref(),
+        Some("the receiver answered HTTP 500")
+    );
+}

@@ -51,6 +51,28 @@ pub enum ChannelKind {
     Email,
 }
 
+impl ChannelKind {
+    /// Every kind.
+    pub const ALL: [ChannelKind; 4] = [Self::Webhook, Self::Slack, Self::Discord, Self::Email];
+
+    /// `alert_channels.kind` as stored, which the target's encryption is bound to.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Slack => "slack",
+            Self::Discord => "discord",
+            Self::Email => "email",
+        }
+    }
+
+    /// Reads [`Self::as_str`] (surrounding spaces ignored).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text.trim())
+    }
+}
+
 /// Why a delivery is sent (`alert_deliveries.event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

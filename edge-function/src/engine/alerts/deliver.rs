@@ -14,7 +14,7 @@ use flowpulse_core::insight::alerts::payload::ChannelKind;
 use flowpulse_core::insight::alerts::{DeliveryBackoff, DeliveryRetry};
 use flowpulse_core::insight::redact::clip;
 use flowpulse_core::outbound::OutboundPolicy;
-use flowpulse_n8n::{Transport, WebhookError, WebhookSender};
+use flowpulse_n8n::{undelivered_because, Transport, WebhookError, WebhookSender};
 use uuid::Uuid;
 
 use super::{log_failure, Ctx};
@@ -150,7 +150,7 @@ async fn send(
     let Some(channel) = channel else {
         return Attempt::fatal("the channel no longer exists");
     };
-    let binding = SecretBinding::alert_channel(channel.id, kind_name(channel.kind));
+    let binding = SecretBinding::alert_channel(channel.id, channel.kind.as_str());
     let Ok(target) = ctx
         .config
         .key_ring
@@ -169,19 +169,14 @@ async fn send(
         .post_json_within(&url, &delivery.payload, remaining)
         .await
     {
-        Ok(200..=299) => Attempt::Delivered,
-        Ok(status @ 300..=399) => Attempt::Failed {
-            error: format!(
-                "the receiver answered with a redirect (HTTP {status}); FlowPulse does not \
-                 follow redirects: enter the final address"
-            ),
-            status: Some(status),
-            final_: true,
-        },
-        Ok(status) => Attempt::Failed {
-            error: format!("the receiver answered HTTP {status}"),
-            status: Some(status),
-            final_: false,
+        Ok(status) => match undelivered_because(status) {
+            None => Attempt::Delivered,
+            // A redirect fails for good: the same address will redirect again.
+            Some(error) => Attempt::Failed {
+                error,
+                status: Some(status),
+                final_: (300..=399).contains(&status),
+            },
         },
         Err(error @ (WebhookError::InvalidUrl | WebhookError::Refused(_))) => {
             Attempt::fatal(&error.to_string())
@@ -260,16 +255,6 @@ async fn send_email(
     }
 }
 
-/// `alert_channels.kind` as stored, which the target's encryption is bound to.
-pub(super) fn kind_name(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Webhook => "webhook",
-        ChannelKind::Slack => "slack",
-        ChannelKind::Discord => "discord",
-        ChannelKind::Email => "email",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,20 +297,5 @@ mod tests {
             record(failed(None, false), backoff.max_attempts, &backoff),
             DeliveryResult::Failed { retry_at: None, .. }
         ));
-    }
-
-    #[test]
-    fn channel_kinds_are_named_as_the_table_stores_them() {
-        for kind in [
-            ChannelKind::Webhook,
-            ChannelKind::Slack,
-            ChannelKind::Discord,
-            ChannelKind::Email,
-        ] {
-            assert_eq!(
-                serde_json::to_value(kind).unwrap(),
-                serde_json::json!(kind_name(kind))
-            );
-        }
     }
 }

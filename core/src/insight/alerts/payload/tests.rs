@@ -372,3 +372,13 @@ fn channel_kinds_and_events_are_stored_under_the_database_s_names() {
         assert_eq!(serde_json::to_value(event).unwrap(), json!(name));
     }
 }
+
+#[test]
+fn channel_kinds_read_back_as_the_table_and_serde_name_them() {
+    for kind in ChannelKind::ALL {
+        assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+    }
+    assert_eq!(ChannelKind::parse(" slack "), Some(ChannelKind::Slack));
+    assert_eq!(ChannelKind::parse("sms"), None);
+}
