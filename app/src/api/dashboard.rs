@@ -99,13 +99,12 @@ pub async fn load_dashboard(
             let (providers, mut rows, (_, failures_24h), chart, durations, health) = (
                 providers?, workflows?, failures?, chart?, durations?, health?,
             );
-            let attach = |rows: &mut dyn Iterator<Item = &mut WorkflowSummary>| {
-                for row in rows {
-                    attach_health(row, &health);
-                    row.durations = durations::of_workflow(&durations, row.id);
-                }
+            let (health, durations) = (health_badges(health), durations::by_workflow(durations));
+            let attach = |row: &mut WorkflowSummary| {
+                row.health = health.get(&row.id).cloned();
+                row.durations = durations.get(&row.id).copied();
             };
-            attach(&mut rows.iter_mut().map(|row| &mut row.summary));
+            rows.iter_mut().for_each(|row| attach(&mut row.summary));
             let filters = table_filters(
                 rows.iter()
                     .map(|row| (&row.node_types, &row.required_credential_types)),
@@ -130,7 +129,7 @@ pub async fn load_dashboard(
                     .into_iter()
                     .map(|row| row.summary)
                     .collect();
-                attach(&mut narrowed.iter_mut());
+                narrowed.iter_mut().for_each(attach);
                 narrowed
             };
 
@@ -167,19 +166,26 @@ struct HealthRow {
     findings: Vec<serde_json::Value>,
 }
 
-/// Puts the workflow's health verdict on its row.
+/// Each workflow's health badge (its verdict and first finding), by id: looked up once per
+/// table row, so a map rather than a scan.
 #[cfg(feature = "ssr")]
-fn attach_health(row: &mut crate::model::WorkflowSummary, health: &[HealthRow]) {
-    row.health = health.iter().find(|h| h.workflow_id == row.id).map(|h| {
-        crate::model::insight::HealthBadgeView {
-            status: h.status.clone(),
-            first_message: h
+fn health_badges(
+    rows: Vec<HealthRow>,
+) -> std::collections::HashMap<Uuid, crate::model::insight::HealthBadgeView> {
+    rows.into_iter()
+        .map(|h| {
+            let first_message = h
                 .findings
                 .first()
                 .and_then(|f| f["message"].as_str())
-                .map(str::to_string),
-        }
-    });
+                .map(str::to_string);
+            let badge = crate::model::insight::HealthBadgeView {
+                status: h.status,
+                first_message,
+            };
+            (h.workflow_id, badge)
+        })
+        .collect()
 }
 
 /// A PostgREST `cs.{…}` filter: the array column contains `value` (quoted as an element, so

@@ -128,7 +128,7 @@ pub async fn load_executions(
     with_status(
         async {
             use crate::model::{ExecutionView, WorkflowOption};
-            use crate::server::durations::{of_workflow, Narrowing, WorkflowDurations};
+            use crate::server::durations::{by_workflow, Narrowing, WorkflowDurations};
             use chrono::{Duration, SecondsFormat, Utc};
             use flowpulse_core::n8n::ExecutionStatus;
             use flowpulse_core::rows::ExecutionRow;
@@ -207,7 +207,7 @@ pub async fn load_executions(
                 (providers?, workflows?, rows?, durations?);
             let durations = workflow
                 .zip(durations)
-                .and_then(|(id, rows)| of_workflow(&rows, id));
+                .and_then(|(id, rows)| by_workflow(rows).remove(&id));
             let rows = rows
                 .into_iter()
                 .map(|row| ExecutionView {

@@ -4,6 +4,7 @@
 use crate::chart::Bucket;
 use crate::model::{ChartRange, DurationStats};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The arguments of `execution_chart` and `workflow_durations`. A narrowing that is not asked
@@ -61,11 +62,14 @@ pub struct WorkflowDurations {
     max_ms: Option<i64>,
 }
 
-/// The durations of `workflow` among `rows`, if it has any.
-pub fn of_workflow(rows: &[WorkflowDurations], workflow: Uuid) -> Option<DurationStats> {
-    rows.iter()
-        .find(|row| row.workflow_id == workflow)
-        .and_then(|row| stats(row.runs, row.p50_ms, row.p95_ms, row.max_ms))
+/// Each workflow's durations, by id (looked up once per table row: a map, not a scan).
+pub fn by_workflow(rows: Vec<WorkflowDurations>) -> HashMap<Uuid, DurationStats> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let stats = stats(row.runs, row.p50_ms, row.p95_ms, row.max_ms)?;
+            Some((row.workflow_id, stats))
+        })
+        .collect()
 }
 
 /// The RPC's bucket width for `range`, as a Postgres interval.
