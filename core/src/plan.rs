@@ -14,6 +14,9 @@
 //! 3. advances the watermark only across contiguous final or non-existent ids
 //!    ([`ListingScan::new_watermark`]).
 //!
+//! A run that runs short of time lists in slices instead and finishes over later runs: see
+//! [`backfill`].
+//!
 //! Known limitation of the first sync (W = 0) when the listing is exhausted: ids below the
 //! lowest listed id are taken as pruned, not probed, since probing them could mean millions of
 //! requests. A running execution older than every listed one is then missed for good: it is not
@@ -23,6 +26,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::n8n::{Execution, ExecutionId, ExecutionStatus};
+
+pub mod backfill;
+pub use backfill::{pass_start, watermark_after_pass, Backfill};
 
 /// Whether to fetch another listing page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +89,16 @@ impl ListingScan {
     /// The highest listed id above the watermark.
     pub fn top(&self) -> Option<ExecutionId> {
         self.listed.keys().next_back().copied()
+    }
+
+    /// The lowest listed id above the watermark.
+    pub fn lowest(&self) -> Option<ExecutionId> {
+        self.listed.keys().next().copied()
+    }
+
+    /// True once a page held an id at or below the watermark.
+    pub fn reached_watermark(&self) -> bool {
+        self.reached_watermark
     }
 
     /// True once the listing covered everything above the watermark, so gaps can be trusted.

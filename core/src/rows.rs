@@ -80,10 +80,35 @@ pub struct Provider {
     /// Highest n8n execution id below which everything is stored final (see `plan`).
     #[serde(default)]
     pub exec_watermark: i64,
+    /// n8n's cursor where an unfinished listing pass stopped (see `plan::backfill`).
+    #[serde(default)]
+    pub backfill_cursor: Option<String>,
+    /// The lowest id that pass listed.
+    #[serde(default)]
+    pub backfill_low: Option<i64>,
+    /// The highest id that pass listed.
+    #[serde(default)]
+    pub backfill_top: Option<i64>,
     /// Row creation time.
     pub created_at: DateTime<Utc>,
     /// Last row update.
     pub updated_at: DateTime<Utc>,
+}
+
+impl Provider {
+    /// The unfinished listing pass this provider keeps, if any and if its columns are sane.
+    pub fn backfill(&self) -> Option<crate::plan::Backfill> {
+        let (Some(cursor), Some(low), Some(top)) =
+            (&self.backfill_cursor, self.backfill_low, self.backfill_top)
+        else {
+            return None;
+        };
+        Some(crate::plan::Backfill {
+            cursor: cursor.clone(),
+            low: u64::try_from(low).ok()?,
+            top: u64::try_from(top).ok()?,
+        })
+    }
 }
 
 /// The body of an upsert into `mvp_workflows` on (provider_id, n8n_workflow_id).

@@ -24,6 +24,7 @@ use flowpulse_core::text::shorten;
 mod alerts;
 mod builder;
 mod health;
+mod listing;
 mod types;
 pub use alerts::{
     AlertChannelRow, AlertInsert, AlertRow, AlertRuleRow, DeliveryInsert, DeliveryResult,
@@ -44,7 +45,8 @@ const READ_PAGE: usize = 1000;
 
 /// Columns of `providers` the engine reads.
 const PROVIDER_COLUMNS: &str = "id,user_id,name,base_url,api_key_ciphertext,status,\
-last_checked_at,last_error,exec_watermark,created_at,updated_at";
+last_checked_at,last_error,exec_watermark,backfill_cursor,backfill_low,backfill_top,created_at,\
+updated_at";
 
 /// A stored execution, as re-sent when marking it `unknown`.
 #[derive(Debug, Clone, Deserialize)]

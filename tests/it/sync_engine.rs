@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 use workflow_sync::{EdgeError, WorkerConfig};
 
+mod backfill;
+
 struct Scenario {
     stack: TestStack,
     user: TestUser,

@@ -6,6 +6,9 @@
 //!    unfinished; ingest what was found.
 //! 3. One final `ingest_executions` call carrying those rows and the new watermark.
 //!
+//! A run that runs short of time stops listing before the watermark, keeps where it stopped and
+//! finishes over later runs (`backfill`).
+//!
 //! A stored unfinished execution that n8n now answers 404 for (deleted or pruned while
 //! running) is re-ingested with status `unknown`, its other fields unchanged, so it leaves
 //! `unfinished_executions` and is not fetched again every run. The SQL never turns a final
@@ -18,13 +21,14 @@
 use std::collections::BTreeMap;
 
 use flowpulse_core::n8n::{Execution, ExecutionId};
-use flowpulse_core::plan::{ListingScan, ProbeResult, ScanStep};
+use flowpulse_core::plan::{Backfill, ListingScan, ProbeResult, ScanStep};
 use flowpulse_core::rows::{ExecutionIngestRow, Provider};
 use futures::future::join;
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 
-use super::{Ctx, Progress};
+use super::{backfill, Ctx, Progress};
+use crate::runtime::Deadline;
 use flowpulse_n8n::{ExecutionQuery, N8nClient, N8nError};
 
 /// Most gap ids fetched by id in one run; the watermark walk resumes there next run.
@@ -42,13 +46,133 @@ pub(super) async fn sync(
     progress: &Progress,
 ) {
     let watermark = u64::try_from(provider.exec_watermark).unwrap_or(0);
+    if workflow.is_none() {
+        if let Some(pass) = provider
+            .backfill()
+            .and_then(|pass| pass.resumable(watermark))
+        {
+            return backfill::resume(ctx, provider, client, pass, progress).await;
+        }
+    }
     let mut scan = ListingScan::new(watermark);
-    let mut query = Some(ExecutionQuery {
-        workflow_id: workflow.map(str::to_string),
-        ..ExecutionQuery::default()
-    });
+    // A filtered listing cannot be resumed (its cursor skips other workflows' ids).
+    let stop_listing = workflow.is_none().then(|| ctx.listing_deadline());
+    let listed = list(
+        ctx,
+        provider,
+        client,
+        &mut scan,
+        Listing::from_newest(workflow),
+        stop_listing,
+        progress,
+    )
+    .await;
+    progress.detail("execution_pages", json!(listed.pages));
+    if !listed.ok {
+        progress.detail("watermark", json!({"from": watermark, "to": watermark}));
+        return;
+    }
+    if let Some(cursor) = listed.stopped_at {
+        progress.detail("watermark", json!({"from": watermark, "to": watermark}));
+        if let Some(pass) = Backfill::first_slice(cursor, &scan) {
+            backfill::save(ctx, provider, &pass, progress).await;
+        }
+        return;
+    }
+    settle(ctx, provider, client, &scan, workflow, progress).await;
+}
+
+/// After a complete listing: fetch gaps and unfinished executions by id, then store them and
+/// the new watermark in one call.
+async fn settle(
+    ctx: &Ctx<'_>,
+    provider: &Provider,
+    client: &N8nClient,
+    scan: &ListingScan,
+    workflow: Option<&str>,
+    progress: &Progress,
+) {
+    let watermark = scan.watermark();
+    let Some(stored_unfinished) = stored_unfinished(ctx, provider, workflow, progress).await else {
+        progress.detail("watermark", json!({"from": watermark, "to": watermark}));
+        return;
+    };
+    let gap_cap = if workflow.is_some() { 0 } else { GAP_PROBE_CAP };
+    let ids = scan.ids_to_fetch(&stored_unfinished, gap_cap);
+    let probed = probe(ctx, provider, client, ids, &stored_unfinished, progress).await;
+
+    let new_watermark = (workflow.is_none() && probed.ok)
+        .then(|| scan.new_watermark(&probed.probes))
+        .filter(|new| *new > watermark);
+    let written = if probed.rows.is_empty() && new_watermark.is_none() {
+        true
+    } else {
+        ingest(ctx, provider, Some(probed.rows), new_watermark, progress).await
+    };
+    let to = if written {
+        new_watermark.unwrap_or(watermark)
+    } else {
+        watermark
+    };
+    progress.detail("watermark", json!({"from": watermark, "to": to}));
+}
+
+/// Where a listing starts.
+pub(super) struct Listing<'w> {
+    /// n8n's cursor to start from; `None` lists from the newest execution.
+    pub cursor: Option<String>,
+    /// Only this workflow's executions (n8n id).
+    pub workflow: Option<&'w str>,
+}
+
+impl<'w> Listing<'w> {
+    pub fn from_newest(workflow: Option<&'w str>) -> Self {
+        Self {
+            cursor: None,
+            workflow,
+        }
+    }
+
+    fn query(&self, cursor: Option<String>) -> ExecutionQuery {
+        ExecutionQuery {
+            cursor,
+            workflow_id: self.workflow.map(str::to_string),
+            ..ExecutionQuery::default()
+        }
+    }
+}
+
+/// How a listing ended.
+pub(super) struct Listed {
+    /// Every page fetched was written and n8n answered every request.
+    pub ok: bool,
+    /// Time ran short before the scan completed: the cursor of the next page to list.
+    pub stopped_at: Option<String>,
+    /// n8n refused the cursor the listing started from.
+    pub cursor_refused: bool,
+    pub pages: u32,
+}
+
+/// Lists pages into `scan` until it completes, n8n or the database fails, or `stop_listing`
+/// passes; each page is ingested while the next is fetched.
+pub(super) async fn list(
+    ctx: &Ctx<'_>,
+    provider: &Provider,
+    client: &N8nClient,
+    scan: &mut ListingScan,
+    start: Listing<'_>,
+    stop_listing: Option<Deadline>,
+    progress: &Progress,
+) -> Listed {
+    let resuming = start.cursor.is_some();
+    let mut query = Some(start.query(start.cursor.clone()));
     let mut pending: Option<Vec<ExecutionIngestRow>> = None;
-    let (mut listing_ok, mut writes_ok, mut pages) = (true, true, 0u32);
+    let mut listed = Listed {
+        ok: true,
+        stopped_at: None,
+        cursor_refused: false,
+        pages: 0,
+    };
     while query.is_some() || pending.is_some() {
         let fetch = async {
             match &query {
@@ -59,7 +183,7 @@ pub(super) async fn sync(
         let write = ingest(ctx, provider, pending.take(), None, progress);
         let (fetched, written) = join(fetch, write).await;
         if !written {
-            writes_ok = false;
+            listed.ok = false;
             query = None;
             continue;
         }
@@ -67,7 +191,7 @@ pub(super) async fn sync(
             None => None,
             Some(Ok(page)) => {
                 progress.reached_n8n();
-                pages += 1;
+                listed.pages += 1;
                 let has_next = page.next_cursor.as_deref().is_some_and(|c| !c.is_empty());
                 let verdict = scan.accept_page(&page.data, has_next);
                 let rows: Vec<ExecutionIngestRow> = verdict
@@ -79,28 +203,38 @@ pub(super) async fn sync(
                     pending = Some(rows);
                 }
                 match verdict.step {
-                    ScanStep::Continue => Some(ExecutionQuery {
-                        cursor: page.next_cursor,
-                        workflow_id: workflow.map(str::to_string),
-                        ..ExecutionQuery::default()
-                    }),
+                    ScanStep::Continue if stop_listing.is_some_and(|d| d.is_past()) => {
+                        listed.stopped_at = page.next_cursor;
+                        None
+                    }
+                    ScanStep::Continue => Some(start.query(page.next_cursor)),
                     ScanStep::Stop => None,
                 }
             }
             Some(Err(error)) => {
+                listed.cursor_refused =
+                    resuming && listed.pages == 0 && matches!(error, N8nError::Rejected { .. });
                 progress.n8n_error("list executions", &error);
-                listing_ok = false;
+                listed.ok = false;
                 None
             }
         };
     }
-    progress.detail("execution_pages", json!(pages));
-    if !listing_ok || !writes_ok {
-        progress.detail("watermark", json!({"from": watermark, "to": watermark}));
-        return;
+    if !listed.ok {
+        listed.stopped_at = None;
     }
+    listed
+}
 
-    let stored_unfinished = match workflow {
+/// The stored executions still unfinished (of `workflow` only, when given); `None` after
+/// recording why they could not be read.
+pub(super) async fn stored_unfinished(
+    ctx: &Ctx<'_>,
+    provider: &Provider,
+    workflow: Option<&str>,
+    progress: &Progress,
+) -> Option<Vec<ExecutionId>> {
+    let read = match workflow {
         None => ctx.store.unfinished_executions(provider.id).await,
         Some(workflow) => {
             ctx.store
@@ -108,32 +242,52 @@ pub(super) async fn sync(
                 .await
         }
     };
-    let stored_unfinished = stored_unfinished.unwrap_or_else(|error| {
-        progress.store_error("read unfinished executions", &error);
-        writes_ok = false;
-        Vec::new()
-    });
-    let gap_cap = if workflow.is_some() { 0 } else { GAP_PROBE_CAP };
-    let ids = scan.ids_to_fetch(&stored_unfinished, gap_cap);
+    read.map_err(|error| progress.store_error("read unfinished executions", &error))
+        .ok()
+}
+
+/// What fetching executions by id showed.
+pub(super) struct Probed {
+    pub probes: BTreeMap<ExecutionId, ProbeResult>,
+    /// The executions found, and the stored unfinished ones gone from n8n as `unknown`.
+    pub rows: Vec<ExecutionIngestRow>,
+    /// False if the gone ones could not be read back from the database.
+    pub ok: bool,
+}
+
+/// Fetches `ids` by id, a few at a time.
+pub(super) async fn probe(
+    ctx: &Ctx<'_>,
+    provider: &Provider,
+    client: &N8nClient,
+    ids: Vec<ExecutionId>,
+    stored_unfinished: &[ExecutionId],
+    progress: &Progress,
+) -> Probed {
     let fetched: Vec<(ExecutionId, Result<Execution, N8nError>)> = stream::iter(ids)
         .map(|id| async move { (id, client.get_execution(id, false).await) })
         .buffered(PROBE_CONCURRENCY)
         .collect()
         .await;
 
-    let mut probes = BTreeMap::new();
-    let mut rows = Vec::new();
+    let mut probed = Probed {
+        probes: BTreeMap::new(),
+        rows: Vec::new(),
+        ok: true,
+    };
     let mut gone = Vec::new();
     for (id, result) in fetched {
         match result {
             Ok(execution) => {
                 progress.reached_n8n();
-                probes.insert(id, ProbeResult::Found(execution.status));
-                rows.push(ExecutionIngestRow::from_n8n(&execution));
+                probed
+                    .probes
+                    .insert(id, ProbeResult::Found(execution.status));
+                probed.rows.push(ExecutionIngestRow::from_n8n(&execution));
             }
             Err(error) if error.is_not_found() => {
                 progress.reached_n8n();
-                probes.insert(id, ProbeResult::NotFound);
+                probed.probes.insert(id, ProbeResult::NotFound);
                 if stored_unfinished.contains(&id) {
                     gone.push(id);
                 }
@@ -142,35 +296,21 @@ pub(super) async fn sync(
         }
     }
     match ctx.store.unknown_rows(provider.id, &gone).await {
-        Ok(unknown) => rows.extend(unknown),
+        Ok(unknown) => probed.rows.extend(unknown),
         Err(error) => {
             progress.store_error("read executions gone from n8n", &error);
-            writes_ok = false;
+            probed.ok = false;
         }
     }
-
-    let new_watermark = (workflow.is_none() && writes_ok)
-        .then(|| scan.new_watermark(&probes))
-        .filter(|new| *new > watermark);
     progress.detail(
         "probes",
-        json!({"fetched": probes.len(), "not_found": gone.len(), "unfinished_rechecked": stored_unfinished.len()}),
+        json!({"fetched": probed.probes.len(), "not_found": gone.len(), "unfinished_rechecked": stored_unfinished.len()}),
     );
-    let written = if rows.is_empty() && new_watermark.is_none() {
-        true
-    } else {
-        ingest(ctx, provider, Some(rows), new_watermark, progress).await
-    };
-    let to = if written {
-        new_watermark.unwrap_or(watermark)
-    } else {
-        watermark
-    };
-    progress.detail("watermark", json!({"from": watermark, "to": to}));
+    probed
 }
 
 /// One `ingest_executions` call; true on success (or with nothing to send).
-async fn ingest(
+pub(super) async fn ingest(
     ctx: &Ctx<'_>,
     provider: &Provider,
     rows: Option<Vec<ExecutionIngestRow>>,

@@ -5,6 +5,7 @@
 //! around [`run_authenticated`].
 
 mod alerts;
+mod backfill;
 mod cleanup;
 mod deploy;
 mod executions;
@@ -243,6 +244,21 @@ impl<'a> Ctx<'a> {
             action,
             deadline: Deadline::after(budget).minus(reserve),
         }
+    }
+
+    /// Time kept after a listing for the steps after it (failures, health, alerts).
+    fn after_listing(&self) -> std::time::Duration {
+        (self.config.sync_time_budget / 4).min(std::time::Duration::from_secs(3))
+    }
+
+    /// When a listing stops starting new pages and keeps where it stopped (a resumable pass).
+    fn listing_deadline(&self) -> Deadline {
+        self.deadline.minus(self.after_listing())
+    }
+
+    /// When looking into failures stops, leaving the health check and alerts their time.
+    fn failures_deadline(&self) -> Deadline {
+        self.deadline.minus(self.after_listing() / 2)
     }
 
     /// Runs `run` for every provider, a few at a time, results in provider order.

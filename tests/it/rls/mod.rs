@@ -6,6 +6,7 @@
 //! metadata tables, RPC functions and the RLS catalogue check.
 
 mod isolation;
+mod listing_progress;
 mod references;
 mod roles;
 

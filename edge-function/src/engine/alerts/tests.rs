@@ -237,6 +237,9 @@ fn provider() -> Provider {
         last_checked_at: None,
         last_error: None,
         exec_watermark: 0,
+        backfill_cursor: None,
+        backfill_low: None,
+        backfill_top: None,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
