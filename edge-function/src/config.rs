@@ -13,6 +13,8 @@ use flowpulse_n8n::client::DEFAULT_MAX_REPLY_BYTES;
 
 /// Default hard time budget of one run.
 pub const DEFAULT_SYNC_TIME_BUDGET: Duration = Duration::from_secs(25);
+/// Default budget of one provider when others wait for its slot.
+pub const DEFAULT_PROVIDER_TIME_BUDGET: Duration = Duration::from_secs(10);
 /// Default timeout of one request to n8n.
 pub const DEFAULT_N8N_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default retention of `sync_logs` rows.
@@ -49,6 +51,10 @@ pub struct WorkerConfig {
     /// `SYNC_TIME_BUDGET_MS` (optional, default 25 000): hard wall-clock budget of one run;
     /// providers still unfinished then end `partial` or `error`.
     pub sync_time_budget: Duration,
+    /// `PROVIDER_TIME_BUDGET_MS` (optional, default 10 000): most time one provider gets when
+    /// a run covers more providers than it syncs at once, so a slow or hostile instance cannot
+    /// hold a slot the others wait for; a backlog continues next run.
+    pub provider_time_budget: Duration,
     /// `N8N_TIMEOUT_MS` (optional, default 10 000): timeout of one request to n8n (capped by
     /// what is left of the budget).
     pub n8n_timeout: Duration,
@@ -100,6 +106,7 @@ impl fmt::Debug for WorkerConfig {
             .field("n8n_max_reply_bytes", &self.n8n_max_reply_bytes)
             .field("allowed_origins", &self.allowed_origins)
             .field("sync_time_budget", &self.sync_time_budget)
+            .field("provider_time_budget", &self.provider_time_budget)
             .field("n8n_timeout", &self.n8n_timeout)
             .field("sync_log_retention_days", &self.sync_log_retention_days)
             .field("execution_retention_days", &self.execution_retention_days)
@@ -237,6 +244,10 @@ impl WorkerConfig {
                 "SYNC_TIME_BUDGET_MS",
                 millis(DEFAULT_SYNC_TIME_BUDGET),
             )?),
+            provider_time_budget: Duration::from_millis(number(
+                "PROVIDER_TIME_BUDGET_MS",
+                millis(DEFAULT_PROVIDER_TIME_BUDGET),
+            )?),
             n8n_timeout: Duration::from_millis(number(
                 "N8N_TIMEOUT_MS",
                 millis(DEFAULT_N8N_TIMEOUT),
@@ -322,6 +333,7 @@ pub(crate) mod tests {
         let config = test_config();
         assert_eq!(config.postgrest_url, "http://127.0.0.1:1/api");
         assert_eq!(config.sync_time_budget, DEFAULT_SYNC_TIME_BUDGET);
+        assert_eq!(config.provider_time_budget, DEFAULT_PROVIDER_TIME_BUDGET);
         assert_eq!(config.n8n_timeout, DEFAULT_N8N_TIMEOUT);
         assert_eq!(config.sync_log_retention_days, 30);
         assert_eq!(config.execution_retention_days, 365);

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use workflow_sync::{EdgeError, WorkerConfig};
 
 mod backfill;
+mod fair_share;
 
 struct Scenario {
     stack: TestStack,

@@ -10,7 +10,7 @@ use std::process::Command;
 /// Runs the benchmark named `which`.
 pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
     match which {
-        "sync" | "ingest" => {
+        "sync" | "ingest" | "backfill" => {
             Tools::ensure(repo, cache, Extras::default())?;
             process::run_visible(
                 &format!("cargo bench ({which})"),
@@ -48,6 +48,6 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     .current_dir(repo),
             )
         }
-        other => bail!("unknown benchmark {other:?}; available: sync, ingest, app"),
+        other => bail!("unknown benchmark {other:?}; available: sync, ingest, backfill, app"),
     }
 }

@@ -35,7 +35,7 @@ enum Task {
     },
     /// Measure the speed and size goals and print the figures (`sync`, `app`).
     Bench {
-        /// Which benchmark: `sync`, `ingest` or `app`.
+        /// Which benchmark: `sync`, `ingest`, `backfill` or `app`.
         which: String,
     },
     /// Install what is missing, build, and run every test.

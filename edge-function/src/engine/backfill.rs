@@ -59,7 +59,9 @@ pub(super) async fn resume(
         None
     };
     let pages = new_first.pages + older.as_ref().map_or(0, |listed| listed.pages);
+    let ingest_ms = new_first.ingest_ms + older.as_ref().map_or(0, |listed| listed.ingest_ms);
     progress.detail("execution_pages", json!(pages));
+    progress.detail("execution_ingest_ms", json!(ingest_ms));
     let unchanged = json!({"from": watermark, "to": watermark});
     let Some(older) = older else {
         // The new executions did not all fit in this run: the pass waits for the next one.

@@ -28,7 +28,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::{backfill, Ctx, Progress};
-use crate::runtime::Deadline;
+use crate::runtime::{self, Deadline};
 use flowpulse_n8n::{ExecutionQuery, N8nClient, N8nError};
 
 /// Most gap ids fetched by id in one run; the watermark walk resumes there next run.
@@ -68,6 +68,7 @@ pub(super) async fn sync(
     )
     .await;
     progress.detail("execution_pages", json!(listed.pages));
+    progress.detail("execution_ingest_ms", json!(listed.ingest_ms));
     if !listed.ok {
         progress.detail("watermark", json!({"from": watermark, "to": watermark}));
         return;
@@ -151,6 +152,8 @@ pub(super) struct Listed {
     /// n8n refused the cursor the listing started from.
     pub cursor_refused: bool,
     pub pages: u32,
+    /// Time spent in the page writes (they overlap the fetches), for the sync log.
+    pub ingest_ms: i64,
 }
 
 /// Lists pages into `scan` until it completes, n8n or the database fails, or `stop_listing`
@@ -172,6 +175,7 @@ pub(super) async fn list(
         stopped_at: None,
         cursor_refused: false,
         pages: 0,
+        ingest_ms: 0,
     };
     while query.is_some() || pending.is_some() {
         let fetch = async {
@@ -180,8 +184,13 @@ pub(super) async fn list(
                 None => None,
             }
         };
-        let write = ingest(ctx, provider, pending.take(), None, progress);
-        let (fetched, written) = join(fetch, write).await;
+        let write = async {
+            let started = runtime::now_ms();
+            let written = ingest(ctx, provider, pending.take(), None, progress).await;
+            (written, runtime::now_ms() - started)
+        };
+        let (fetched, (written, write_ms)) = join(fetch, write).await;
+        listed.ingest_ms += write_ms;
         if !written {
             listed.ok = false;
             query = None;

@@ -10,6 +10,7 @@ mod cleanup;
 mod deploy;
 mod executions;
 mod failures;
+mod fair_share;
 mod health;
 mod progress;
 mod retry;
@@ -128,9 +129,11 @@ pub async fn run_authenticated(
                 Trigger::Http => SyncType::Manual,
                 Trigger::Cron => SyncType::Scheduled,
             };
+            let providers = fair_share::least_recently_synced_first(providers);
+            let share = fair_share::provider_budget(config, providers.len());
             let outcomes = ctx
                 .for_each_provider(&providers, |provider| {
-                    ctx.sync_provider(provider, sync_type, None)
+                    ctx.sync_provider_fairly(provider, sync_type, share)
                 })
                 .await;
             Ok(ctx.report(outcomes, None))
@@ -224,6 +227,7 @@ pub(crate) struct ProviderOutcome {
 }
 
 /// Shared state of one run.
+#[derive(Clone)]
 pub(crate) struct Ctx<'a> {
     config: &'a WorkerConfig,
     store: Store,
@@ -231,6 +235,8 @@ pub(crate) struct Ctx<'a> {
     action: &'static str,
     /// When work must stop; a reserve after it is left for closing sync logs.
     deadline: Deadline,
+    /// The time this context was given (the run's, or one provider's share of it).
+    budget: std::time::Duration,
 }
 
 impl<'a> Ctx<'a> {
@@ -243,12 +249,13 @@ impl<'a> Ctx<'a> {
             trigger,
             action,
             deadline: Deadline::after(budget).minus(reserve),
+            budget,
         }
     }
 
     /// Time kept after a listing for the steps after it (failures, health, alerts).
     fn after_listing(&self) -> std::time::Duration {
-        (self.config.sync_time_budget / 4).min(std::time::Duration::from_secs(3))
+        (self.budget / 4).min(std::time::Duration::from_secs(3))
     }
 
     /// When a listing stops starting new pages and keeps where it stopped (a resumable pass).
@@ -387,8 +394,8 @@ impl<'a> Ctx<'a> {
             let remaining = self.deadline.remaining();
             if runtime::timeout(remaining, work).await.is_err() {
                 progress.error(format!(
-                    "the run's time budget ({} ms) ran out; the rest follows on the next run",
-                    self.config.sync_time_budget.as_millis()
+                    "the time budget ({} ms) ran out; the rest follows on the next run",
+                    self.budget.as_millis()
                 ));
             }
         }

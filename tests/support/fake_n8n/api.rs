@@ -241,11 +241,12 @@ async fn list_executions(
         .and_then(|s| s.parse().ok());
     let data = state.0.lock().unwrap();
     // Newest first; running executions are not listed by real n8n.
+    // A range, not a filter over every execution: a million-execution backlog pages in
+    // linear time, as n8n's indexed query does.
     let page: Vec<Value> = data
         .executions
-        .iter()
+        .range(..last_id.unwrap_or(u64::MAX))
         .rev()
-        .filter(|(id, _)| last_id.is_none_or(|last| **id < last))
         .filter(|(_, e)| e["status"] != "running")
         .filter(|(_, e)| {
             q.get("workflowId")
