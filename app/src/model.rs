@@ -183,15 +183,35 @@ impl ChartRange {
     }
 }
 
+/// What the workflow table shows, from the page's query string: the database narrows, sorts
+/// and pages it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableQuery {
+    /// Names containing this (case-insensitive).
+    pub search: Option<String>,
+    /// Only workflows using this node type.
+    pub node: Option<String>,
+    /// Only workflows needing this credential type.
+    pub credential: Option<String>,
+    /// The column (`SortKey::as_str`).
+    pub sort: String,
+    /// Largest/newest first.
+    pub descending: bool,
+    /// Page number, from 0.
+    pub page: u64,
+}
+
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
     /// All the user's instances (for the filter and the badges).
     pub providers: Vec<ProviderOption>,
-    /// Workflows of the selected instance(s).
-    pub workflows: Vec<WorkflowSummary>,
-    /// The table's rows: `workflows`, narrowed by the node and credential filters.
+    /// One page of the workflow table, narrowed, sorted and paged by the database.
     pub table: Vec<WorkflowSummary>,
+    /// Workflows matching the table's narrowing, on every page.
+    pub table_total: u64,
+    /// Rows before this page.
+    pub table_offset: u64,
     /// The node and credential filters' choices.
     pub filters: TableFilters,
     /// Headline numbers of the selected instance(s).

@@ -7,6 +7,7 @@ mod builder_app;
 mod builder_catalogue;
 mod builder_deploy;
 mod counter_deltas;
+mod dashboard_table;
 mod insight;
 mod insight_app;
 mod migrations;

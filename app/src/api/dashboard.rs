@@ -1,7 +1,7 @@
 //! The dashboard's data and "Sync now".
 
 use crate::error::AppError;
-use crate::model::{Dashboard, SyncOutcome};
+use crate::model::{Dashboard, SyncOutcome, TableQuery};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -10,142 +10,101 @@ use crate::server::{
     errors::with_status, metrics::SyncOutcome as SyncRunOutcome, postgrest::Db, request,
 };
 
-/// Totals, chart and workflow table, for every instance or only `instance`; the table also
-/// only with workflows using node type `node` and credential type `credential`. The chart and
-/// the durations cover `range` and are computed by the database, whatever the row count.
+/// Rows per page of the dashboard's workflow table.
+pub const WORKFLOWS_PER_PAGE: u32 = 100;
+
+/// Totals, chart and one page of the workflow table, for every instance or only `instance`.
+/// The table is narrowed (name search, node and credential types), sorted and paged by the
+/// database; the chart and the durations cover `range`. Whatever the number of workflows or
+/// executions, nothing here reads every row.
 #[server]
 pub async fn load_dashboard(
     instance: Option<Uuid>,
     range: String,
-    node: Option<String>,
-    credential: Option<String>,
+    table: TableQuery,
 ) -> Result<Dashboard, AppError> {
     with_status(
         async {
             use crate::chart::fill_buckets;
-            use crate::model::{ChartRange, ProviderOption, Totals, WorkflowSummary};
-            use crate::server::durations::{self, ChartFigures, Narrowing, WorkflowDurations};
+            use crate::model::{ChartRange, ProviderOption, Totals};
+            use crate::server::durations::{self, ChartFigures, Narrowing};
+            use crate::server::workflow_table::{
+                filter_text, into_page, FilterChoices, InstanceArgument, TableArguments, TableRow,
+                WorkflowTotals, WORKFLOWS_PER_PAGE,
+            };
             use chrono::{DateTime, Duration, SecondsFormat, Utc};
-
-            #[derive(serde::Deserialize)]
-            struct WorkflowRow {
-                #[serde(flatten)]
-                summary: WorkflowSummary,
-                #[serde(default)]
-                node_types: Vec<String>,
-                #[serde(default)]
-                required_credential_types: Vec<String>,
-            }
 
             let db = request::user_db()?;
             let now = Utc::now();
             let range = ChartRange::parse(&range);
             let timestamp = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Secs, true);
-            // A UI filter, not an isolation filter: RLS has already limited the rows.
-            let instance_filter: Vec<(&str, String)> = instance
-                .map(|id| ("provider_id", format!("eq.{id}")))
-                .into_iter()
-                .collect();
-            let with_instance = |mut query: Vec<(&'static str, String)>| {
-                query.extend(instance_filter.iter().cloned());
-                query
-            };
-
+            let since = range.first_bucket_start(now);
             let providers_query = [
                 ("select", "id,name,status".to_string()),
                 ("order", "name".to_string()),
             ];
-            let workflows_query = with_instance(vec![
-                (
-                    "select",
-                    "id,provider_id,name,active,execution_count,successful_executions,\
-                     failed_executions,last_execution_at,last_execution_status,last_sync_at,\
-                     origin,node_types,required_credential_types"
-                        .into(),
-                ),
-                ("archived", "is.false".into()),
-                ("order", "name".into()),
-            ]);
-            let failures_query = with_instance(vec![
-                ("select", "id".into()),
+            // A UI filter, not an isolation filter: RLS has already limited the rows.
+            let mut failures_query = vec![
+                ("select", "id".to_string()),
                 ("status", "in.(error,crashed)".into()),
                 (
                     "started_at",
                     format!("gte.{}", timestamp(now - Duration::hours(24))),
                 ),
                 ("limit", "1".into()),
-            ]);
-            let since = range.first_bucket_start(now);
-            let durations_arguments = Narrowing {
+            ];
+            if let Some(id) = instance {
+                failures_query.push(("provider_id", format!("eq.{id}")));
+            }
+            let chart_arguments = Narrowing {
                 p_since: since,
-                p_bucket: None,
+                p_bucket: Some(durations::bucket_interval(range)),
                 p_provider_id: instance,
                 p_workflow_id: None,
             };
-            let chart_arguments = Narrowing {
-                p_bucket: Some(durations::bucket_interval(range)),
-                ..durations_arguments
+            let table_offset = table.page.saturating_mul(u64::from(WORKFLOWS_PER_PAGE));
+            let table_arguments = TableArguments {
+                p_since: since,
+                p_provider_id: instance,
+                p_search: filter_text(table.search),
+                p_node: filter_text(table.node),
+                p_credential: filter_text(table.credential),
+                p_sort: table.sort,
+                p_descending: table.descending,
+                p_limit: WORKFLOWS_PER_PAGE,
+                p_offset: table_offset,
             };
-            let health_query =
-                with_instance(vec![("select", "workflow_id,status,findings".to_string())]);
-            let (providers, workflows, failures, chart, durations, health) = tokio::join!(
+            let of_instance = InstanceArgument {
+                p_provider_id: instance,
+            };
+            let (providers, failures, chart, rows, totals, choices) = tokio::join!(
                 db.select::<ProviderOption>("providers", &providers_query),
-                db.select::<WorkflowRow>("mvp_workflows", &workflows_query),
                 db.select_counted::<serde_json::Value>("executions", &failures_query),
                 db.rpc::<Vec<ChartFigures>>("execution_chart", &chart_arguments),
-                db.rpc::<Vec<WorkflowDurations>>("workflow_durations", &durations_arguments),
-                db.select::<HealthRow>("workflow_health", &health_query),
+                db.rpc::<Vec<TableRow>>("workflow_table", &table_arguments),
+                db.rpc::<Vec<WorkflowTotals>>("workflow_totals", &of_instance),
+                db.rpc::<Vec<FilterChoices>>("workflow_filter_choices", &of_instance),
             );
-            let (providers, mut rows, (_, failures_24h), chart, durations, health) = (
-                providers?, workflows?, failures?, chart?, durations?, health?,
-            );
-            let (health, durations) = (health_badges(health), durations::by_workflow(durations));
-            let attach = |row: &mut WorkflowSummary| {
-                row.health = health.get(&row.id).cloned();
-                row.durations = durations.get(&row.id).copied();
-            };
-            rows.iter_mut().for_each(|row| attach(&mut row.summary));
-            let filters = table_filters(
-                rows.iter()
-                    .map(|row| (&row.node_types, &row.required_credential_types)),
-            );
-            let workflows: Vec<WorkflowSummary> = rows.into_iter().map(|row| row.summary).collect();
-            // The table's own filters, on the GIN-indexed arrays; totals and chart stay whole.
-            let mut narrowing: Vec<(&str, String)> = Vec::new();
-            if let Some(node) = node.as_deref().filter(|n| !n.trim().is_empty()) {
-                narrowing.push(("node_types", contains(node.trim())));
-            }
-            if let Some(credential) = credential.as_deref().filter(|c| !c.trim().is_empty()) {
-                narrowing.push(("required_credential_types", contains(credential.trim())));
-            }
-            let table = if narrowing.is_empty() {
-                workflows.clone()
-            } else {
-                let mut query = workflows_query.clone();
-                query.extend(narrowing);
-                let mut narrowed: Vec<WorkflowSummary> = db
-                    .select::<WorkflowRow>("mvp_workflows", &query)
-                    .await?
-                    .into_iter()
-                    .map(|row| row.summary)
-                    .collect();
-                narrowed.iter_mut().for_each(attach);
-                narrowed
-            };
-
-            let executions: i64 = workflows.iter().map(|w| w.execution_count).sum();
-            let successful: i64 = workflows.iter().map(|w| w.successful_executions).sum();
+            let (providers, (_, failures_24h), chart, rows, totals, choices) =
+                (providers?, failures?, chart?, rows?, totals?, choices?);
+            let (table, table_total) = into_page(rows);
+            let (workflows, executions, successful) = totals
+                .into_iter()
+                .next()
+                .map_or((0, 0, 0), |t| (t.workflows, t.executions, t.successful));
             let totals = Totals {
-                workflows: workflows.len(),
+                workflows: usize::try_from(workflows).unwrap_or(0),
                 executions,
                 success_rate: flowpulse_core::counters::success_rate(successful, executions),
                 failures_24h: i64::try_from(failures_24h).unwrap_or(i64::MAX),
             };
+            let filters = table_filters(choices.into_iter().next().unwrap_or_default());
             let chart = fill_buckets(range, now, chart.into_iter().map(ChartFigures::into_bucket));
             Ok(Dashboard {
                 providers,
-                workflows,
                 table,
+                table_total,
+                table_offset,
                 filters,
                 totals,
                 chart,
@@ -156,58 +115,13 @@ pub async fn load_dashboard(
     )
 }
 
-/// A row of `workflow_health`, as the table's badge needs it.
-#[cfg(feature = "ssr")]
-#[derive(serde::Deserialize)]
-struct HealthRow {
-    workflow_id: Uuid,
-    status: String,
-    #[serde(default)]
-    findings: Vec<serde_json::Value>,
-}
-
-/// Each workflow's health badge (its verdict and first finding), by id: looked up once per
-/// table row, so a map rather than a scan.
-#[cfg(feature = "ssr")]
-fn health_badges(
-    rows: Vec<HealthRow>,
-) -> std::collections::HashMap<Uuid, crate::model::insight::HealthBadgeView> {
-    rows.into_iter()
-        .map(|h| {
-            let first_message = h
-                .findings
-                .first()
-                .and_then(|f| f["message"].as_str())
-                .map(str::to_string);
-            let badge = crate::model::insight::HealthBadgeView {
-                status: h.status,
-                first_message,
-            };
-            (h.workflow_id, badge)
-        })
-        .collect()
-}
-
-/// A PostgREST `cs.{…}` filter: the array column contains `value` (quoted as an element, so
-/// commas, braces and quotes in it stay part of it).
-#[cfg(feature = "ssr")]
-fn contains(value: &str) -> String {
-    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("cs.{{\"{escaped}\"}}")
-}
-
 /// The filter choices: every node type and credential type the workflows use, labelled.
 #[cfg(feature = "ssr")]
-fn table_filters<'a>(
-    rows: impl Iterator<Item = (&'a Vec<String>, &'a Vec<String>)>,
+fn table_filters(
+    choices: crate::server::workflow_table::FilterChoices,
 ) -> crate::model::TableFilters {
     use flowpulse_core::builder::catalogue::spec_by_type;
-    use std::collections::BTreeSet;
-    let (mut nodes, mut credentials) = (BTreeSet::new(), BTreeSet::new());
-    for (node_types, credential_types) in rows {
-        nodes.extend(node_types.iter().cloned());
-        credentials.extend(credential_types.iter().cloned());
-    }
+    let (nodes, credentials) = (choices.node_types, choices.credential_types);
     let node_label = |node_type: &str| {
         spec_by_type(node_type).map_or_else(
             || {
@@ -300,30 +214,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_array_filter_quotes_its_element() {
-        assert_eq!(
-            contains("n8n-nodes-base.slack"),
-            r#"cs.{"n8n-nodes-base.slack"}"#
-        );
-        assert_eq!(contains(r#"a,b"c\d}"#), r#"cs.{"a,b\"c\\d}"}"#);
-    }
-
-    #[test]
-    fn filter_choices_are_every_type_used_once_with_a_label() {
-        let (slack, webhook, odd) = (
-            "n8n-nodes-base.slack".to_string(),
-            "n8n-nodes-base.webhook".to_string(),
-            "@acme/n8n-nodes-acme.thing".to_string(),
-        );
-        let a = (
-            vec![webhook.clone(), slack.clone()],
-            vec!["slackApi".to_string()],
-        );
-        let b = (
-            vec![slack.clone(), odd.clone()],
-            vec!["acmeApi".to_string()],
-        );
-        let filters = table_filters([(&a.0, &a.1), (&b.0, &b.1)].into_iter());
+    fn filter_choices_are_labelled_and_node_types_sorted_by_label() {
+        // As the database sends them: distinct, sorted by type.
+        let choices = crate::server::workflow_table::FilterChoices {
+            node_types: vec![
+                "@acme/n8n-nodes-acme.thing".to_string(),
+                "n8n-nodes-base.slack".to_string(),
+                "n8n-nodes-base.webhook".to_string(),
+            ],
+            credential_types: vec!["acmeApi".to_string(), "slackApi".to_string()],
+        };
+        let filters = table_filters(choices);
         let labels: Vec<&str> = filters.node_types.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels, ["Slack", "thing", "Webhook"]);
         assert_eq!(

@@ -1,13 +1,13 @@
 //! `/`: totals, the executions chart, the workflow table and "Sync now".
 
-use crate::api::dashboard::{load_dashboard, sync_now};
+use crate::api::dashboard::{load_dashboard, sync_now, WORKFLOWS_PER_PAGE};
 use crate::components::{sync_status_name, Badge, ErrorNotice};
 use crate::format;
 use crate::live::{request_refresh, LiveDot, LiveRegion};
-use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome};
+use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome, TableQuery};
 use crate::pages::chart_view::{DurationChart, ExecutionsChart};
 use crate::pages::provider_form::ProviderForm;
-use crate::pages::query::{PageQuery, QuerySelect};
+use crate::pages::query::{PageLink, PageQuery, QuerySelect};
 use crate::pages::workflow_table::{TableView, WorkflowTable};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -21,12 +21,23 @@ pub fn DashboardPage() -> impl IntoView {
     let query = PageQuery::current();
     let instance = query.uuid("instance");
     let range = ChartRange::parse(&query.value("range").unwrap_or_default());
-    let (node, credential) = (query.value("node"), query.value("credential"));
+    let shown = TableView::from_query(&query);
+    let table = TableQuery {
+        search: Some(shown.search.clone()),
+        node: query.value("node"),
+        credential: query.value("credential"),
+        sort: shown.key.as_str().to_string(),
+        descending: shown.descending,
+        page: query
+            .value("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
+    };
     view! {
         <SyncControls />
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                match load_dashboard(instance, range.as_str().to_string(), node, credential).await {
+                match load_dashboard(instance, range.as_str().to_string(), table.clone()).await {
                     Err(error) => view! {
                         <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
                             <ErrorNotice error />
@@ -156,10 +167,11 @@ fn DashboardBody(
     let filter_choices = data.providers.clone();
     let (node, credential) = (query.value("node"), query.value("credential"));
     let narrowed = node.is_some() || credential.is_some();
+    let shown_rows = data.table.len() as u64;
     view! {
         <LiveRegion id="dashboard-summary" tables=DASHBOARD_TABLES>
             <div class="filters">
-                <InstancePicker providers=filter_choices selected=instance />
+                <InstancePicker providers=filter_choices selected=instance resets="page node credential" />
                 <QuerySelect id="chart-range" label="Period" param="range"
                     options=ChartRange::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect()
                     selected=Some(range.as_str().to_string()) />
@@ -183,16 +195,17 @@ fn DashboardBody(
             <div class="table-tools">
                 <label for="workflow-search">"Search workflows"</label>
                 <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
-                    data-query-param="q" value=search />
+                    data-query-param="q" data-query-resets="page" value=search />
             </div>
             <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES>
                 <div class="filters">
                     <QuerySelect id="node-filter" label="Uses node" param="node" any="Any node"
-                        options=data.filters.node_types selected=node />
+                        resets="page" options=data.filters.node_types selected=node />
                     <QuerySelect id="credential-filter" label="Needs credential" param="credential"
-                        any="Any credential" options=data.filters.credential_types selected=credential />
+                        any="Any credential" resets="page" options=data.filters.credential_types selected=credential />
                 </div>
-                <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query narrowed />
+                <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query=query.clone() narrowed />
+                <TablePager total=data.table_total offset=data.table_offset shown=shown_rows query />
             </LiveRegion>
         </section>
     }
@@ -215,4 +228,30 @@ pub fn InstancePicker(
         <QuerySelect id="instance-filter" label="Instance" param="instance" resets
             any="All instances" options selected=selected.map(|id| id.to_string()) />
     }
+}
+
+/// The workflow table's pager: where this page sits among the matching workflows.
+#[component]
+fn TablePager(total: u64, offset: u64, shown: u64, query: PageQuery) -> impl IntoView {
+    let page = offset / u64::from(WORKFLOWS_PER_PAGE);
+    let page_link = |page: u64| query.href_with(&[("page", (page > 0).then(|| page.to_string()))]);
+    let previous = (page > 0).then(|| page_link(page - 1));
+    let next = (offset + shown < total).then(|| page_link(page + 1));
+    // One page holds everything: no pager to show.
+    (total > u64::from(WORKFLOWS_PER_PAGE) || page > 0).then(|| {
+        let count = |n: u64| format::count(i64::try_from(n).unwrap_or(i64::MAX));
+        let info = format!(
+            "{}–{} of {}",
+            count(offset + 1),
+            count(offset + shown),
+            count(total)
+        );
+        view! {
+            <nav class="pager" aria-label="Workflow pages">
+                <PageLink href=previous label="Previous" testid="workflow-page-previous" />
+                <span data-testid="workflow-page-info">{info}</span>
+                <PageLink href=next label="Next" testid="workflow-page-next" />
+            </nav>
+        }
+    })
 }

@@ -6,7 +6,7 @@ use crate::format;
 use crate::live::LiveRegion;
 use crate::model::ExecutionPage;
 use crate::pages::dashboard::InstancePicker;
-use crate::pages::query::{PageQuery, QuerySelect};
+use crate::pages::query::{PageLink, PageQuery, QuerySelect};
 use flowpulse_core::n8n::ExecutionStatus;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -122,20 +122,5 @@ fn ExecutionsBody(data: ExecutionPage, filters: Filters, query: PageQuery) -> im
             <PageLink href=next label="Next" testid="page-next" />
         </nav>
         <p class="muted">{format!("{EXECUTIONS_PER_PAGE} per page, newest first. Times in your browser are relative; hover for UTC.")}</p>
-    }
-}
-
-/// A pager link, or its disabled look when there is no such page.
-#[component]
-fn PageLink(href: Option<String>, label: &'static str, testid: &'static str) -> impl IntoView {
-    match href {
-        Some(href) => {
-            view! { <a class="button" href=href data-live-link data-testid=testid>{label}</a> }
-                .into_any()
-        }
-        None => {
-            view! { <span class="button" aria-disabled="true" data-testid=testid>{label}</span> }
-                .into_any()
-        }
     }
 }

@@ -87,3 +87,18 @@ pub fn QuerySelect(
         </div>
     }
 }
+
+/// A pager link, or its disabled look when there is no such page.
+#[component]
+pub fn PageLink(href: Option<String>, label: &'static str, testid: &'static str) -> impl IntoView {
+    match href {
+        Some(href) => {
+            view! { <a class="button" href=href data-live-link data-testid=testid>{label}</a> }
+                .into_any()
+        }
+        None => {
+            view! { <span class="button" aria-disabled="true" data-testid=testid>{label}</span> }
+                .into_any()
+        }
+    }
+}

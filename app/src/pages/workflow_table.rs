@@ -1,5 +1,6 @@
 //! The dashboard's workflow table: sortable (header links set `?sort=` and `?dir=`),
-//! searchable (`?q=`), with instance badges and a badge on workflows built in the chat.
+//! searchable (`?q=`), with instance badges and a badge on workflows built in the chat. The
+//! database sorts, searches and pages it (`workflow_table`); this renders the page it sends.
 
 use crate::components::{ExecutionBadge, RelativeTime};
 use crate::format;
@@ -8,7 +9,6 @@ use crate::model::{DurationStats, ProviderOption, WorkflowOrigin, WorkflowSummar
 use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use std::cmp::Ordering;
 
 /// Columns the table sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,48 +27,6 @@ pub enum SortKey {
     LastSync,
     /// 95th percentile of the duration in the period (the slow tail, where trouble shows).
     Duration,
-}
-
-/// Orders two rows by `key`, ascending.
-pub fn compare(a: &WorkflowSummary, b: &WorkflowSummary, key: SortKey) -> Ordering {
-    match key {
-        SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-        SortKey::Executions => a.execution_count.cmp(&b.execution_count),
-        SortKey::Successful => a.successful_executions.cmp(&b.successful_executions),
-        SortKey::Failed => a.failed_executions.cmp(&b.failed_executions),
-        SortKey::LastExecution => a.last_execution_at.cmp(&b.last_execution_at),
-        SortKey::LastSync => a.last_sync_at.cmp(&b.last_sync_at),
-        SortKey::Duration => p95(a).cmp(&p95(b)),
-    }
-}
-
-/// The 95th percentile to sort by; workflows without one sort as the fastest.
-fn p95(row: &WorkflowSummary) -> Option<i64> {
-    row.durations.map(|d| d.p95_ms)
-}
-
-/// The rows matching `search` (case-insensitive, on the name), sorted.
-pub fn visible_rows(
-    rows: &[WorkflowSummary],
-    search: &str,
-    key: SortKey,
-    descending: bool,
-) -> Vec<WorkflowSummary> {
-    let needle = search.trim().to_lowercase();
-    let mut rows: Vec<WorkflowSummary> = rows
-        .iter()
-        .filter(|row| needle.is_empty() || row.name.to_lowercase().contains(&needle))
-        .cloned()
-        .collect();
-    rows.sort_by(|a, b| {
-        let order = compare(a, b, key);
-        if descending {
-            order.reverse()
-        } else {
-            order
-        }
-    });
-    rows
 }
 
 impl SortKey {
@@ -148,7 +106,7 @@ impl TableView {
     }
 }
 
-/// The table, rendered on the server in the order and with the search the URL asks for.
+/// One page of the table, in the order the database sent it.
 #[component]
 pub fn WorkflowTable(
     workflows: Vec<WorkflowSummary>,
@@ -160,7 +118,7 @@ pub fn WorkflowTable(
     #[prop(optional)]
     narrowed: bool,
 ) -> impl IntoView {
-    let rows = visible_rows(&workflows, &shown.search, shown.key, shown.descending);
+    let rows = workflows;
     let header = |label: &'static str, key: SortKey, testid: &'static str| {
         let aria_sort = match (shown.key == key, shown.descending) {
             (true, false) => "ascending",
@@ -283,72 +241,6 @@ pub fn HealthBadge(health: Option<HealthBadgeView>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
-
-    fn row(name: &str, executions: i64) -> WorkflowSummary {
-        WorkflowSummary {
-            id: Uuid::new_v4(),
-            provider_id: Uuid::nil(),
-            name: name.into(),
-            active: true,
-            execution_count: executions,
-            successful_executions: executions,
-            failed_executions: 0,
-            last_execution_at: None,
-            last_execution_status: None,
-            last_sync_at: None,
-            origin: WorkflowOrigin::Sync,
-            health: None,
-            durations: None,
-        }
-    }
-
-    #[test]
-    fn search_is_case_insensitive_on_the_name() {
-        let rows = [row("Invoice sync", 1), row("Slack alerts", 2)];
-        let names: Vec<_> = visible_rows(&rows, " INVOICE ", SortKey::Name, false)
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
-        assert_eq!(names, ["Invoice sync"]);
-    }
-
-    #[test]
-    fn rows_sort_by_the_chosen_column_in_either_direction() {
-        let rows = [row("b", 5), row("A", 9), row("c", 1)];
-        let by = |key, descending| -> Vec<String> {
-            visible_rows(&rows, "", key, descending)
-                .into_iter()
-                .map(|r| r.name)
-                .collect()
-        };
-        assert_eq!(by(SortKey::Name, false), ["A", "b", "c"]);
-        assert_eq!(by(SortKey::Executions, true), ["A", "b", "c"]);
-        assert_eq!(by(SortKey::Executions, false), ["c", "b", "A"]);
-    }
-
-    #[test]
-    fn the_duration_column_sorts_by_the_95th_percentile_with_untimed_rows_fastest() {
-        let timed = |name: &str, p95_ms| WorkflowSummary {
-            durations: Some(DurationStats {
-                runs: 3,
-                p50_ms: 1,
-                p95_ms,
-                max_ms: p95_ms,
-            }),
-            ..row(name, 3)
-        };
-        let rows = [
-            timed("slow", 9_000),
-            row("never ran", 0),
-            timed("quick", 40),
-        ];
-        let names: Vec<String> = visible_rows(&rows, "", SortKey::Duration, true)
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
-        assert_eq!(names, ["slow", "quick", "never ran"]);
-    }
 
     #[test]
     fn sort_keys_round_trip_through_the_url() {

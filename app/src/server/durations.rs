@@ -78,7 +78,7 @@ pub fn bucket_interval(range: ChartRange) -> String {
 }
 
 /// Percentiles rounded to whole milliseconds; nothing when nothing was measured.
-fn stats(
+pub(crate) fn stats(
     runs: i64,
     p50_ms: Option<f64>,
     p95_ms: Option<f64>,

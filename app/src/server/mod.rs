@@ -30,3 +30,4 @@ pub mod security;
 pub mod session;
 pub mod state;
 pub mod telemetry;
+pub mod workflow_table;
