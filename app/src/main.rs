@@ -10,7 +10,7 @@ use flowpulse_app::app::{shell, App};
 use flowpulse_app::server::config::AppConfig;
 use flowpulse_app::server::state::ServerState;
 use flowpulse_app::server::{
-    events, mail, metrics, middleware, ops, realtime, security, telemetry,
+    events, live_renders, mail, metrics, middleware, ops, realtime, security, telemetry,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -87,6 +87,11 @@ async fn serve() -> anyhow::Result<()> {
             AppState,
             _,
         >(context.clone(), shell))
+        // Inside the session middleware: it needs the verified session.
+        .layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            live_renders::share_renders,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
             middleware::sessions,

@@ -10,6 +10,7 @@ mod counter_deltas;
 mod dashboard_table;
 mod insight;
 mod insight_app;
+mod live_renders;
 mod migrations;
 mod operations;
 mod real_n8n_e2e;

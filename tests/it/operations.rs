@@ -9,13 +9,13 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// The value of the sample `name` (with its labels, as printed) in OpenMetrics `text`.
-fn sample(text: &str, name: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|value| value.trim().parse().ok())
 }
 
-async fn metrics(client: &AppClient) -> String {
+pub(crate) async fn metrics(client: &AppClient) -> String {
     let reply = client.get("/metrics", None).send().await.unwrap();
     assert_eq!(reply.status(), 200);
     let kind = reply.headers()["content-type"]

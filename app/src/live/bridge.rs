@@ -27,11 +27,18 @@ thread_local! {
     static IN_FLIGHT: Cell<bool> = const { Cell::new(false) };
     /// Fetch once more when the current fetch is done: something changed during it.
     static AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// The latest change number this page is catching up with, sent with the next fetch so
+    /// the server renders the page once for every tab of the user (`server::live_renders`).
+    /// Cleared when the stream (re)opens: changes may have been missed, so that fetch must be
+    /// a fresh render.
+    static GENERATION: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 #[derive(serde::Deserialize)]
 struct Change {
     table: String,
+    #[serde(default)]
+    generation: Option<u64>,
 }
 
 /// Opens the stream and installs the listeners, once.
@@ -54,6 +61,7 @@ fn open_stream() {
     };
     let on_open = Closure::<dyn FnMut()>::new(|| {
         set_connected(true);
+        GENERATION.with(|generation| generation.set(None));
         // Changes committed after the page was rendered but before the stream (re)opened
         // sent no event to this page: re-read it, so nothing is missed.
         refresh();
@@ -63,11 +71,15 @@ fn open_stream() {
         let data = event.data().as_string().unwrap_or_default();
         if let Ok(change) = serde_json::from_str::<Change>(&data) {
             if shows_table(&change.table) {
+                GENERATION.with(|latest| latest.set(latest.get().max(change.generation)));
                 schedule_refresh();
             }
         }
     });
-    let on_resync = Closure::<dyn FnMut()>::new(refresh);
+    let on_resync = Closure::<dyn FnMut()>::new(|| {
+        GENERATION.with(|generation| generation.set(None));
+        refresh();
+    });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
@@ -159,6 +171,13 @@ async fn fetch_and_patch() -> Result<(), JsValue> {
     let init = RequestInit::new();
     let headers = js_sys::Object::new();
     js_sys::Reflect::set(&headers, &"Accept".into(), &"text/html".into())?;
+    if let Some(generation) = GENERATION.with(Cell::take) {
+        js_sys::Reflect::set(
+            &headers,
+            &"X-Live-Generation".into(),
+            &generation.to_string().into(),
+        )?;
+    }
     init.set_headers(&headers);
     let href = window.location().href()?;
     let response: Response = JsFuture::from(window.fetch_with_str_and_init(&href, &init))

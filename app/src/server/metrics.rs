@@ -79,6 +79,9 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabel, Histogram>,
     sync_runs: Family<OutcomeLabel, Counter>,
+    /// Live-refresh renders: made, or shared with other tabs of the same user and change.
+    live_renders: Counter,
+    live_renders_shared: Counter,
 }
 
 /// The live values the realtime hub keeps itself (it updates them as streams open, close and
@@ -122,11 +125,24 @@ impl Metrics {
             "Change events delivered to open streams",
             realtime.events_delivered.clone(),
         );
+        let (live_renders, live_renders_shared) = (Counter::default(), Counter::default());
+        registry.register(
+            "live_renders",
+            "Pages rendered for a live refresh that carried a change number",
+            live_renders.clone(),
+        );
+        registry.register(
+            "live_renders_shared",
+            "Live refreshes answered with another tab's render of the same page and change",
+            live_renders_shared.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             sync_runs,
+            live_renders,
+            live_renders_shared,
         }
     }
 
@@ -151,6 +167,16 @@ impl Metrics {
         self.sync_runs
             .get_or_create(&OutcomeLabel { outcome })
             .inc();
+    }
+
+    /// Counts one live refresh with a change number: `shared` when another tab's render of the
+    /// same page and change answered it.
+    pub fn live_render(&self, shared: bool) {
+        if shared {
+            self.live_renders_shared.inc();
+        } else {
+            self.live_renders.inc();
+        }
     }
 
     /// Everything, as OpenMetrics text.

@@ -16,6 +16,7 @@ pub mod edge;
 pub mod errors;
 pub mod events;
 pub mod health;
+pub mod live_renders;
 pub mod llm;
 pub mod mail;
 pub mod metrics;

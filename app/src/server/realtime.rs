@@ -28,6 +28,9 @@ pub struct ChangeEvent {
     pub op: String,
     /// The row's id.
     pub id: serde_json::Value,
+    /// The hub's change number: the tabs a change refreshes ask for the page "as of" it, so
+    /// the server renders it once for all of them (see `live_renders`).
+    pub generation: u64,
 }
 
 /// A message for one subscription.
@@ -54,6 +57,8 @@ type Subscribers = HashMap<Uuid, Vec<(u64, mpsc::Sender<HubMessage>)>>;
 struct HubInner {
     subscribers: Mutex<Subscribers>,
     next_id: AtomicU64,
+    /// Change notifications received so far.
+    generation: AtomicU64,
     listening: AtomicBool,
     /// Open streams and delivered events, read by `/metrics`.
     gauges: RealtimeGauges,
@@ -135,10 +140,12 @@ impl RealtimeHub {
                 return 0;
             }
         };
+        let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let event = ChangeEvent {
             table: notification.table,
             op: notification.op,
             id: notification.id,
+            generation,
         };
         let subscribers = self.lock();
         let Some(list) = subscribers.get(&notification.user_id) else {
@@ -153,6 +160,11 @@ impl RealtimeHub {
             .events_delivered
             .inc_by(u64::try_from(delivered).unwrap_or(u64::MAX));
         delivered
+    }
+
+    /// The number of the latest change notification (0 before the first).
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
     }
 
     /// The live values `/metrics` reports (the same atomics the hub updates).
@@ -224,6 +236,7 @@ mod tests {
             table: "mvp_workflows".into(),
             op: "update".into(),
             id: json!(Uuid::from_u128(7)),
+            generation: 1,
         });
         assert_eq!(alice_tab1.receiver.try_recv().unwrap(), expected);
         assert_eq!(alice_tab2.receiver.try_recv().unwrap(), expected);
@@ -231,6 +244,8 @@ mod tests {
             bob.receiver.try_recv().is_err(),
             "user B must never receive user A's events"
         );
+        hub.publish(&payload(BOB, "providers"));
+        assert_eq!(hub.generation(), 2, "every change gets the next number");
     }
 
     #[test]

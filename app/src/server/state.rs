@@ -43,6 +43,8 @@ pub struct ServerState {
     pub sign_up_throttle: Arc<SignUpThrottle>,
     /// Realtime fan-out to the browsers.
     pub hub: RealtimeHub,
+    /// Live refreshes of one user's tabs for the same change, rendered once.
+    pub live_renders: super::live_renders::LiveRenders,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
 }
@@ -83,6 +85,7 @@ impl ServerState {
             throttle: Arc::new(SignInThrottle::new(throttle::SIGN_IN)),
             sign_up_throttle: Arc::new(SignUpThrottle::new(throttle::SIGN_UP)),
             hub,
+            live_renders: Default::default(),
             metrics,
         })
     }
