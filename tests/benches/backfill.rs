@@ -14,10 +14,8 @@ use flowpulse_n8n::{
 };
 use flowpulse_tests::fake_n8n::FakeN8n;
 use flowpulse_tests::{spawn_stack, TestStack};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-use workflow_sync::WorkerConfig;
 
 const EXECUTIONS: usize = 1_000_000;
 const LATENCY: Duration = Duration::from_millis(60);
@@ -46,7 +44,7 @@ async fn main() {
     let provider = stack
         .add_provider(&user, "bench n8n", &fake.url, &fake.api_key)
         .await;
-    let config = worker_config(&stack);
+    let config = stack.worker_config(&[]);
     let client = N8nClient::new(
         BaseUrl::parse(&fake.url).expect("fake URL"),
         &fake.api_key,
@@ -102,18 +100,6 @@ async fn main() {
          last / first = {growth:.2} (goal ≤ 1.50: {})",
         verdict(growth <= 1.5)
     );
-}
-
-fn worker_config(stack: &TestStack) -> WorkerConfig {
-    let bindings: HashMap<&str, String> = HashMap::from([
-        ("POSTGREST_URL", stack.postgrest_url.clone()),
-        ("POSTGREST_API_KEY", stack.anon_key.clone()),
-        ("JWT_SECRET", flowpulse_tests::JWT_SECRET.to_string()),
-        ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
-        ("ENCRYPTION_KEY", stack.encryption_key.clone()),
-        ("OUTBOUND_ALLOW", "loopback".to_string()),
-    ]);
-    WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config")
 }
 
 async fn page_everything(client: &N8nClient) -> usize {

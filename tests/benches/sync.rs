@@ -13,10 +13,8 @@ use flowpulse_n8n::{
     BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport,
 };
 use flowpulse_tests::fake_n8n::FakeN8n;
-use flowpulse_tests::{spawn_stack, JWT_SECRET};
-use std::collections::HashMap;
+use flowpulse_tests::spawn_stack;
 use std::time::{Duration, Instant};
-use workflow_sync::WorkerConfig;
 
 const WORKFLOWS: usize = 10;
 const EXECUTIONS: usize = 10_000;
@@ -84,16 +82,7 @@ async fn one_round() -> Round {
     stack
         .add_provider(&user, "bench n8n", &fake.url, &fake.api_key)
         .await;
-    let bindings: HashMap<&str, String> = HashMap::from([
-        ("POSTGREST_URL", stack.postgrest_url.clone()),
-        ("POSTGREST_API_KEY", stack.anon_key.clone()),
-        ("JWT_SECRET", JWT_SECRET.to_string()),
-        ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
-        ("ENCRYPTION_KEY", stack.encryption_key.clone()),
-        ("SYNC_TIME_BUDGET_MS", "300000".to_string()),
-        ("OUTBOUND_ALLOW", "loopback".to_string()),
-    ]);
-    let config = WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config");
+    let config = stack.worker_config(&[("SYNC_TIME_BUDGET_MS", "300000")]);
     let client = N8nClient::new(
         BaseUrl::parse(&fake.url).expect("fake URL"),
         &fake.api_key,

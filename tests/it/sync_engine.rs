@@ -3,7 +3,7 @@
 //! execution is stored twice or lost, and a failed run leaves an error row in `sync_logs`.
 
 use crate::helpers::fake_n8n::{FakeN8n, Fault};
-use crate::helpers::{spawn_stack, TestStack, TestUser, JWT_SECRET};
+use crate::helpers::{spawn_stack, TestStack, TestUser};
 use flowpulse_core::contract::{SyncRequest, SyncResponse};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,20 +33,9 @@ impl Scenario {
         let provider = stack
             .add_provider(&user, "fake n8n", &fake.url, &fake.api_key)
             .await;
-        let mut bindings: HashMap<String, String> = HashMap::from([
-            ("POSTGREST_URL".into(), stack.postgrest_url.clone()),
-            ("POSTGREST_API_KEY".into(), stack.anon_key.clone()),
-            ("JWT_SECRET".into(), JWT_SECRET.into()),
-            ("SERVICE_ROLE_KEY".into(), stack.service_role_key.clone()),
-            ("ENCRYPTION_KEY".into(), stack.encryption_key.clone()),
-            ("N8N_TIMEOUT_MS".into(), "1500".into()),
-            // The fake n8n listens on loopback, as the local stack allows.
-            ("OUTBOUND_ALLOW".into(), "loopback".into()),
-        ]);
-        for (k, v) in extra {
-            bindings.insert(k.to_string(), v.to_string());
-        }
-        let config = WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config");
+        let mut bindings = vec![("N8N_TIMEOUT_MS", "1500")];
+        bindings.extend_from_slice(extra);
+        let config = stack.worker_config(&bindings);
         Scenario {
             stack,
             user,

@@ -192,6 +192,27 @@ async fn try_spawn_stack() -> Result<TestStack> {
 }
 
 impl TestStack {
+    /// The edge function's configuration for running its engine natively against this stack:
+    /// the required bindings, n8n (the fakes) allowed on loopback, plus `extra` bindings.
+    pub fn worker_config(&self, extra: &[(&str, &str)]) -> workflow_sync::WorkerConfig {
+        let mut bindings: std::collections::HashMap<String, String> = [
+            ("POSTGREST_URL", self.postgrest_url.clone()),
+            ("POSTGREST_API_KEY", self.anon_key.clone()),
+            ("JWT_SECRET", JWT_SECRET.to_string()),
+            ("SERVICE_ROLE_KEY", self.service_role_key.clone()),
+            ("ENCRYPTION_KEY", self.encryption_key.clone()),
+            ("OUTBOUND_ALLOW", "loopback".to_string()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+        for (name, value) in extra {
+            bindings.insert(name.to_string(), value.to_string());
+        }
+        workflow_sync::WorkerConfig::from_lookup(|name| bindings.get(name).cloned())
+            .expect("worker config")
+    }
+
     /// Inserts a user into `auth.users` and mints a one-hour access token for them.
     pub async fn create_user(&self, email: &str) -> TestUser {
         let id: Uuid = self

@@ -8,10 +8,9 @@ pub(crate) mod health;
 mod real_health;
 
 use crate::helpers::fake_n8n::FakeN8n;
-use crate::helpers::{spawn_stack, TestStack, TestUser, JWT_SECRET};
+use crate::helpers::{spawn_stack, TestStack, TestUser};
 use flowpulse_core::contract::SyncRequest;
 use serde_json::Value;
-use std::collections::HashMap;
 use workflow_sync::WorkerConfig;
 
 /// One user with one instance on a fake n8n, and the engine's configuration.
@@ -30,16 +29,8 @@ impl Scenario {
         stack
             .add_provider(&user, "fake n8n", &fake.url, &fake.api_key)
             .await;
-        let bindings: HashMap<&str, String> = HashMap::from([
-            ("POSTGREST_URL", stack.postgrest_url.clone()),
-            ("POSTGREST_API_KEY", stack.anon_key.clone()),
-            ("JWT_SECRET", JWT_SECRET.to_string()),
-            ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
-            ("ENCRYPTION_KEY", stack.encryption_key.clone()),
-            // The fake n8n and the alert receivers listen on loopback, as locally allowed.
-            ("OUTBOUND_ALLOW", "loopback".to_string()),
-        ]);
-        let config = WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config");
+        // The fake n8n and the alert receivers listen on loopback, as locally allowed.
+        let config = stack.worker_config(&[]);
         Scenario {
             stack,
             user,

@@ -2,9 +2,8 @@
 //! user's instance waits, and an instance a run had no time for goes first in the next one.
 
 use crate::helpers::fake_n8n::FakeN8n;
-use crate::helpers::{spawn_stack, TestStack, JWT_SECRET};
+use crate::helpers::{spawn_stack, TestStack};
 use flowpulse_core::contract::{ProviderResult, SyncResponse};
-use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 use workflow_sync::WorkerConfig;
@@ -46,18 +45,10 @@ impl Crowd {
     }
 
     fn config(&self, run_ms: u64, provider_ms: u64) -> WorkerConfig {
-        let stack = &self.stack;
-        let bindings: HashMap<&str, String> = HashMap::from([
-            ("POSTGREST_URL", stack.postgrest_url.clone()),
-            ("POSTGREST_API_KEY", stack.anon_key.clone()),
-            ("JWT_SECRET", JWT_SECRET.to_string()),
-            ("SERVICE_ROLE_KEY", stack.service_role_key.clone()),
-            ("ENCRYPTION_KEY", stack.encryption_key.clone()),
-            ("OUTBOUND_ALLOW", "loopback".to_string()),
-            ("SYNC_TIME_BUDGET_MS", run_ms.to_string()),
-            ("PROVIDER_TIME_BUDGET_MS", provider_ms.to_string()),
-        ]);
-        WorkerConfig::from_lookup(|k| bindings.get(k).cloned()).expect("config")
+        self.stack.worker_config(&[
+            ("SYNC_TIME_BUDGET_MS", &run_ms.to_string()),
+            ("PROVIDER_TIME_BUDGET_MS", &provider_ms.to_string()),
+        ])
     }
 
     async fn cron(&self, config: &WorkerConfig) -> SyncResponse {
