@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::error::EdgeError;
 
+pub mod hs256;
+
 /// Clock skew tolerated on `exp`/`nbf`, the same as PostgREST's.
 const LEEWAY_SECS: u64 = 30;
 
@@ -63,6 +65,9 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, EdgeError> {
 /// role: `service_role` → [`Caller::ServiceRole`]; `authenticated` with a uuid `sub` →
 /// [`Caller::User`]; any other role (e.g. `anon`) → [`EdgeError::Forbidden`].
 pub fn verify_token(secret: &str, token: &str) -> Result<Authenticated, EdgeError> {
+    // The wasm build has no rust_crypto backend (see `hs256`).
+    #[cfg(target_arch = "wasm32")]
+    hs256::install();
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
