@@ -10,16 +10,17 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::words::duration_words;
 use crate::n8n::Workflow;
 use firing::{Cursor, Firing};
+use zone::Zone;
 
 mod firing;
 mod parse;
+mod zone;
 
 pub use parse::{CRON_NODE, INTERVAL_NODE, SCHEDULE_TRIGGER};
 
@@ -110,7 +111,7 @@ pub struct SkippedRule {
 /// When a workflow's schedule triggers fire.
 #[derive(Debug, Clone)]
 pub struct ExpectedSchedule {
-    timezone: Tz,
+    timezone: Zone,
     rules: Vec<ScheduleRule>,
     skipped: Vec<SkippedRule>,
 }
@@ -178,9 +179,9 @@ impl ExpectedSchedule {
             .and_then(Value::as_str)
             .filter(|name| !name.is_empty() && *name != "DEFAULT");
         let timezone = named
-            .and_then(|name| name.parse().ok())
-            .or_else(|| instance_timezone.and_then(|name| name.parse().ok()))
-            .unwrap_or(Tz::UTC);
+            .and_then(Zone::get)
+            .or_else(|| instance_timezone.and_then(Zone::get))
+            .unwrap_or(Zone::UTC);
         Some(Self {
             timezone,
             rules,
@@ -189,7 +190,7 @@ impl ExpectedSchedule {
     }
 
     /// The IANA name of the time zone the rules are read in.
-    pub fn timezone(&self) -> &'static str {
+    pub fn timezone(&self) -> &str {
         self.timezone.name()
     }
 
@@ -293,7 +294,7 @@ pub fn expected_runs(
         .rules
         .iter()
         .map(|rule| {
-            let mut cursor = Cursor::new(&rule.firing, schedule.timezone, from);
+            let mut cursor = Cursor::new(&rule.firing, &schedule.timezone, from);
             let first = cursor.next_fire();
             (cursor, first)
         })
@@ -334,7 +335,7 @@ pub fn nominal_interval(schedule: &ExpectedSchedule) -> Option<TimeDelta> {
         .rules
         .iter()
         .filter_map(|rule| {
-            let mut cursor = Cursor::new(&rule.firing, schedule.timezone, reference);
+            let mut cursor = Cursor::new(&rule.firing, &schedule.timezone, reference);
             let first = cursor.next_fire()?;
             let mut last = first;
             let mut gaps = 0;

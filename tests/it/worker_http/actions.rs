@@ -1,9 +1,10 @@
 //! The actions themselves: which providers each token syncs, one workflow, cleanup, n8n
-//! down, internal errors, and the cron trigger.
+//! down, internal errors, the cron trigger, and schedule health judged in the worker.
 
 use super::{error_code, post, world};
 use crate::helpers::fake_n8n::FakeN8n;
 use crate::helpers::{spawn_stack, TestStack};
+use chrono::{Duration, Utc};
 use serde_json::json;
 
 #[tokio::test]
@@ -317,4 +318,41 @@ async fn the_cron_trigger_runs_a_scheduled_sync_and_the_cleanup() {
     assert_eq!(reply.status(), 200);
     let cleanups = cleanup_runs(&w.stack).await;
     assert!(cleanups >= 1, "the daily cron also cleans up");
+}
+
+/// The worker judges schedules with its own copy of the time zone database (jiff's, bundled
+/// into the wasm): a daily 09:00 schedule in Europe/Berlin that has not run for three days is
+/// missed runs, described in Berlin time rather than UTC's fallback.
+#[tokio::test]
+async fn the_worker_reads_a_schedule_in_the_workflow_s_time_zone() {
+    let w = world().await;
+    let id = w.fake.add_workflow("Morning digest");
+    w.fake.redefine_workflow(
+        &id,
+        json!([{"id": "d1", "name": "Every morning", "type": "n8n-nodes-base.scheduleTrigger",
+                "typeVersion": 1.2, "position": [0, 0],
+                "parameters": {"rule": {"interval": [{"field": "days", "triggerAtHour": 9}]}}}]),
+        json!({}),
+        Utc::now() - Duration::days(3),
+    );
+    w.fake.set_settings(
+        &id,
+        json!({"executionOrder": "v1", "timezone": "Europe/Berlin"}),
+    );
+
+    let reply = post(
+        &w.worker,
+        Some(&w.user.token),
+        json!({"action": "sync_all_workflows"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let (_, findings) = crate::insight::verdict(&w.stack, &id).await;
+    assert_eq!(findings[0]["kind"], "missed_runs", "{findings}");
+    assert_eq!(
+        findings[0]["details"]["schedule"], "every day at 09:00 (Europe/Berlin)",
+        "{findings}"
+    );
+    let missed = findings[0]["details"]["missed"].as_u64().unwrap();
+    assert!((2..=3).contains(&missed), "{findings}");
 }

@@ -217,6 +217,17 @@ impl FakeN8n {
         workflow["versionId"] = json!(uuid::Uuid::new_v4());
     }
 
+    /// Replaces a workflow's `settings` (e.g. its `timezone`).
+    pub fn set_settings(&self, id: &str, settings: Value) {
+        let mut data = self.data.lock().unwrap();
+        let workflow = data
+            .workflows
+            .iter_mut()
+            .find(|w| w["id"] == id)
+            .expect("workflow exists");
+        workflow["settings"] = settings;
+    }
+
     /// Makes execution `id` a failure at `node` (of `node_type`): status `error`, and run data
     /// as n8n keeps it (`resultData.error` with the message, description and node), which the
     /// fake gives only to a request with `includeData=true`, like n8n.

@@ -2,9 +2,10 @@
 //! and the elapsed-time filter n8n puts behind crons that cannot express an interval alone.
 
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeDelta, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
 use croner::parser::{CronParser, Year};
 use croner::{Cron, JobType};
+
+use super::zone::Zone;
 
 /// How a rule's fire times are computed.
 #[derive(Debug, Clone)]
@@ -95,9 +96,9 @@ pub(super) fn parse_cron(expression: &str) -> Result<Cron, String> {
 /// twice. Fixed-time jobs (one second, minute and hour) fire at the first of the two, as n8n's
 /// `cron` does; interval jobs (`*/15 …`) fire at both, once per real moment. The answer is
 /// always later than `after`, so successive calls walk forward in real time.
-pub(super) fn cron_after(cron: &Cron, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(super) fn cron_after(cron: &Cron, tz: &Zone, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let interval_job = cron.determine_job_type() == JobType::IntervalWildcard;
-    let mut probe = after.with_timezone(&tz);
+    let mut probe = after.with_timezone(tz);
     for _ in 0..8 {
         let found = cron.find_next_occurrence(&probe, false).ok()?;
         let found_utc = found.with_timezone(&Utc);
@@ -126,7 +127,7 @@ pub(super) fn cron_after(cron: &Cron, tz: Tz, after: DateTime<Utc>) -> Option<Da
 /// search steps over that pass (its wall-clock times were already seen before the change).
 fn second_pass_between(
     cron: &Cron,
-    tz: Tz,
+    tz: &Zone,
     after: DateTime<Utc>,
     found: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
@@ -150,7 +151,7 @@ fn second_pass_between(
             high = middle;
         }
     }
-    let from = DateTime::from_timestamp(high, 0)?.with_timezone(&tz);
+    let from = DateTime::from_timestamp(high, 0)?.with_timezone(tz);
     let first = cron.find_next_occurrence(&from, true).ok()?;
     let second_pass = tz
         .from_local_datetime(&first.naive_local())
@@ -162,7 +163,7 @@ fn second_pass_between(
 impl Recurrence {
     /// Whether n8n lets a cron match at `candidate` through, the rule having last fired at
     /// `last` (both in the schedule's time zone).
-    pub(super) fn allows(self, last: &DateTime<Tz>, candidate: &DateTime<Tz>) -> bool {
+    pub(super) fn allows(self, last: &DateTime<Zone>, candidate: &DateTime<Zone>) -> bool {
         // n8n's arithmetic, including its modular wrap-arounds, so the same runs are expected.
         let (now, then, size) = match self {
             Self::Hours(size) => (candidate.hour(), last.hour(), size),
@@ -172,7 +173,7 @@ impl Recurrence {
                 return now == then || (now + 52 - then) % 52 >= size;
             }
             Self::Months(size) => {
-                let months = |at: &DateTime<Tz>| at.year() * 12 + at.month0() as i32;
+                let months = |at: &DateTime<Zone>| at.year() * 12 + at.month0() as i32;
                 return i64::from(months(candidate) - months(last)) >= i64::from(size);
             }
         };
@@ -187,7 +188,7 @@ impl Recurrence {
 
 /// moment.js's `week()` in its default (`en`) locale: weeks start on Sunday and week 1 is the
 /// one containing January 1st, so a week belongs to the year its Saturday falls in.
-fn us_week(at: &DateTime<Tz>) -> u32 {
+fn us_week(at: &DateTime<Zone>) -> u32 {
     let date = at.date_naive();
     let to_saturday = 6 - date.weekday().num_days_from_sunday();
     let saturday = date + TimeDelta::days(i64::from(to_saturday));
@@ -198,12 +199,12 @@ fn us_week(at: &DateTime<Tz>) -> u32 {
 #[derive(Debug, Clone)]
 pub(super) struct Cursor<'a> {
     firing: &'a Firing,
-    tz: Tz,
+    tz: &'a Zone,
     last: DateTime<Utc>,
 }
 
 impl<'a> Cursor<'a> {
-    pub(super) fn new(firing: &'a Firing, tz: Tz, last: DateTime<Utc>) -> Self {
+    pub(super) fn new(firing: &'a Firing, tz: &'a Zone, last: DateTime<Utc>) -> Self {
         Self { firing, tz, last }
     }
 
@@ -222,11 +223,11 @@ impl<'a> Cursor<'a> {
                 base.checked_add_signed(*period)?
             }
             Firing::Cron { cron, recurrence } => {
-                let last_local = self.last.with_timezone(&self.tz);
+                let last_local = self.last.with_timezone(self.tz);
                 let mut candidate = cron_after(cron, self.tz, self.last)?;
                 if let Some(recurrence) = recurrence {
                     let mut rejected = 0;
-                    while !recurrence.allows(&last_local, &candidate.with_timezone(&self.tz)) {
+                    while !recurrence.allows(&last_local, &candidate.with_timezone(self.tz)) {
                         rejected += 1;
                         if rejected > MAX_CANDIDATES {
                             return None;
