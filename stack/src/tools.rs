@@ -2,8 +2,8 @@
 //! versions, into caches that survive between runs and checkouts:
 //! - Rust tools into `FLOWPULSE_CACHE_DIR/tools/<crate>-<version>/` (the version is in the
 //!   path, so "present" means "present at the right version");
-//! - npm tools (`workerd`, `esbuild`) into the project's `node_modules/` with `npm ci` from
-//!   `package-lock.json`, re-installed only when the lock file changes;
+//! - npm tools (`workerd`, `esbuild`, binaryen's `wasm-opt`) into the project's `node_modules/`
+//!   with `npm ci` from `package-lock.json`, re-installed only when the lock file changes;
 //! - Debian packages (`postgresql`, `chromium`) with apt when absent.
 
 use crate::process;
@@ -23,6 +23,9 @@ pub struct Tools {
     pub postrust: PathBuf,
     pub workerd: PathBuf,
     pub esbuild: PathBuf,
+    /// binaryen's `wasm-opt` (npm `binaryen`, a Node.js build: slower than a native one, but
+    /// from a registry, and at the version worker-build itself would download).
+    pub wasm_opt: PathBuf,
     pub node_modules: PathBuf,
 }
 
@@ -56,6 +59,7 @@ impl Tools {
             postrust: tool("postrust-server", POSTRUST_VERSION, "postrust"),
             workerd: node_modules.join("@cloudflare/workerd-linux-64/bin/workerd"),
             esbuild: node_modules.join("@esbuild/linux-x64/bin/esbuild"),
+            wasm_opt: node_modules.join("binaryen/bin/wasm-opt"),
             node_modules,
         })
     }
@@ -77,7 +81,11 @@ impl Tools {
         )?;
         cargo_install(&tools.postrust, "postrust-server", POSTRUST_VERSION)?;
         npm_install(repo)?;
-        for (path, what) in [(&tools.workerd, "workerd"), (&tools.esbuild, "esbuild")] {
+        for (path, what) in [
+            (&tools.workerd, "workerd"),
+            (&tools.esbuild, "esbuild"),
+            (&tools.wasm_opt, "wasm-opt (binaryen)"),
+        ] {
             anyhow::ensure!(
                 path.exists(),
                 "{what} is missing at {} after npm install",

@@ -33,9 +33,9 @@ enum Task {
         #[arg(long)]
         demo: bool,
     },
-    /// Measure the speed and size goals and print the figures (`sync`, `app`).
+    /// Measure the speed and size goals and print the figures (`sync`, `ingest`, `backfill`, `app`, `bundle`).
     Bench {
-        /// Which benchmark: `sync`, `ingest`, `backfill` or `app`.
+        /// Which benchmark: `sync`, `ingest`, `backfill`, `app` or `bundle`.
         which: String,
     },
     /// Install what is missing, build, and run every test.
