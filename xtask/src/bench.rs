@@ -19,7 +19,7 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     .current_dir(repo),
             )
         }
-        "app" => {
+        "app" | "sync-now" => {
             // Release builds: the figures are about what production serves.
             let tools = Tools::ensure(
                 repo,
@@ -32,10 +32,11 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
             let worker_build = flowpulse_stack::worker::build(repo, &tools)?;
             let app_build =
                 flowpulse_stack::app::build(repo, &tools, flowpulse_stack::app::Profile::Release)?;
+            let bench = which.replace('-', "_");
             process::run_visible(
-                "cargo bench (app)",
+                &format!("cargo bench ({which})"),
                 Command::new("cargo")
-                    .args(["bench", "--package", "flowpulse-tests", "--bench", "app"])
+                    .args(["bench", "--package", "flowpulse-tests", "--bench", &bench])
                     .env(flowpulse_stack::artifacts::ENV_WORKER_BUILD, worker_build)
                     .env(
                         flowpulse_stack::artifacts::ENV_APP_BIN,
@@ -54,7 +55,9 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
             let build = flowpulse_stack::worker::build(repo, &tools)?;
             bundle(&build)
         }
-        other => bail!("unknown benchmark {other:?}; available: sync, ingest, backfill, app, bundle"),
+        other => bail!(
+            "unknown benchmark {other:?}; available: sync, ingest, backfill, app, sync-now, bundle"
+        ),
     }
 }
 
