@@ -9,9 +9,6 @@
 //! `FLOWPULSE_BENCH_EXECUTIONS` runs it on fewer executions (a quick look, not the figure).
 
 use flowpulse_core::contract::SyncRequest;
-use flowpulse_n8n::{
-    BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport,
-};
 use flowpulse_tests::fake_n8n::FakeN8n;
 use flowpulse_tests::{spawn_stack, TestStack};
 use std::time::{Duration, Instant};
@@ -45,15 +42,9 @@ async fn main() {
         .add_provider(&user, "bench n8n", &fake.url, &fake.api_key)
         .await;
     let config = stack.worker_config(&[]);
-    let client = N8nClient::new(
-        BaseUrl::parse(&fake.url).expect("fake URL"),
-        &fake.api_key,
-        Transport::new(OutboundPolicy::public_only().allowing_loopback()),
-        ClientSettings::default(),
-    );
 
     let started = Instant::now();
-    let pages = page_everything(&client).await;
+    let pages = fake.page_everything().await;
     let paging = started.elapsed();
     println!("  paging alone: {pages} pages in {paging:.1?}");
 
@@ -100,20 +91,6 @@ async fn main() {
          last / first = {growth:.2} (goal ≤ 1.50: {})",
         verdict(growth <= 1.5)
     );
-}
-
-async fn page_everything(client: &N8nClient) -> usize {
-    client.all_workflows().await.expect("workflows");
-    let mut query = ExecutionQuery::default();
-    let mut pages = 0;
-    loop {
-        let page = client.list_executions(&query).await.expect("page");
-        pages += 1;
-        match page.next_cursor {
-            Some(cursor) => query.cursor = Some(cursor),
-            None => return pages,
-        }
-    }
 }
 
 async fn pass_finished(stack: &TestStack, provider: Uuid) -> bool {

@@ -9,9 +9,7 @@
 //! Each figure is the median of several rounds, each on a fresh database.
 
 use flowpulse_core::contract::SyncRequest;
-use flowpulse_n8n::{
-    BaseUrl, ClientSettings, ExecutionQuery, N8nClient, OutboundPolicy, Transport,
-};
+use flowpulse_n8n::ExecutionQuery;
 use flowpulse_tests::fake_n8n::FakeN8n;
 use flowpulse_tests::spawn_stack;
 use std::time::{Duration, Instant};
@@ -83,15 +81,10 @@ async fn one_round() -> Round {
         .add_provider(&user, "bench n8n", &fake.url, &fake.api_key)
         .await;
     let config = stack.worker_config(&[("SYNC_TIME_BUDGET_MS", "300000")]);
-    let client = N8nClient::new(
-        BaseUrl::parse(&fake.url).expect("fake URL"),
-        &fake.api_key,
-        Transport::new(OutboundPolicy::public_only().allowing_loopback()),
-        ClientSettings::default(),
-    );
+    let client = fake.client();
 
     let started = Instant::now();
-    page_everything(&client).await;
+    fake.page_everything().await;
     let page_only = started.elapsed();
 
     let request = || SyncRequest::SyncAllWorkflows { provider_id: None };
@@ -128,18 +121,6 @@ async fn one_round() -> Round {
         backfill,
         incremental_n8n,
         incremental,
-    }
-}
-
-async fn page_everything(client: &N8nClient) {
-    client.all_workflows().await.expect("workflows");
-    let mut query = ExecutionQuery::default();
-    loop {
-        let page = client.list_executions(&query).await.expect("page");
-        match page.next_cursor {
-            Some(cursor) => query.cursor = Some(cursor),
-            None => break,
-        }
     }
 }
 

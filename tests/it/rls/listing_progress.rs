@@ -2,8 +2,21 @@
 //! stored pass, nor learn which execution ids another user's instance holds.
 
 use super::{refused, Fixture};
-use crate::helpers::postgrest::Auth;
-use serde_json::json;
+use crate::helpers::postgrest::{Auth, Reply};
+use serde_json::{json, Value};
+
+/// `POST rpc/<function>` with `body`, as `auth`.
+async fn call(f: &Fixture, function: &str, auth: &Auth, body: Value) -> Reply {
+    f.rest
+        .send(
+            reqwest::Method::POST,
+            &format!("rpc/{function}"),
+            auth,
+            Some(body),
+            "",
+        )
+        .await
+}
 
 #[tokio::test]
 async fn another_users_pass_and_watermark_cannot_be_saved_or_its_gaps_read() {
@@ -24,16 +37,7 @@ async fn another_users_pass_and_watermark_cannot_be_saved_or_its_gaps_read() {
     };
     let save = json!({"p_provider_id": f.provider_b, "p_cursor": "hijack", "p_low": 1,
                       "p_top": 5, "p_watermark": 999});
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/save_listing_progress",
-            &a,
-            Some(save),
-            "",
-        )
-        .await;
+    let reply = call(&f, "save_listing_progress", &a, save).await;
     assert!(refused(&reply), "A cannot save B's pass: {reply:?}");
     assert_eq!(reply.code(), Some("P0002"));
     assert_eq!(
@@ -43,56 +47,20 @@ async fn another_users_pass_and_watermark_cannot_be_saved_or_its_gaps_read() {
     );
 
     let gaps = json!({"p_provider_id": f.provider_b, "p_from": 1, "p_to": 100, "p_limit": 10});
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/execution_gaps",
-            &a,
-            Some(gaps.clone()),
-            "",
-        )
-        .await;
+    let reply = call(&f, "execution_gaps", &a, gaps.clone()).await;
     assert!(refused(&reply), "A cannot read B's gaps: {reply:?}");
     assert_eq!(reply.code(), Some("P0002"));
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/execution_gaps",
-            &Auth::None,
-            Some(gaps),
-            "",
-        )
-        .await;
+    let reply = call(&f, "execution_gaps", &Auth::None, gaps).await;
     assert!(refused(&reply), "anon cannot call it: {reply:?}");
 
     // Her own: saved, and the watermark only ever rises.
     let own = json!({"p_provider_id": f.provider_a, "p_cursor": "c", "p_low": 3, "p_top": 9,
                      "p_watermark": 2});
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/save_listing_progress",
-            &a,
-            Some(own),
-            "",
-        )
-        .await;
+    let reply = call(&f, "save_listing_progress", &a, own).await;
     assert!(reply.status.is_success(), "{reply:?}");
     assert_eq!(state(f.provider_a).await, (2, Some("c".into())));
     let lower = json!({"p_provider_id": f.provider_a, "p_watermark": 1});
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/save_listing_progress",
-            &a,
-            Some(lower),
-            "",
-        )
-        .await;
+    let reply = call(&f, "save_listing_progress", &a, lower).await;
     assert!(reply.status.is_success(), "{reply:?}");
     assert_eq!(
         state(f.provider_a).await,
@@ -102,16 +70,7 @@ async fn another_users_pass_and_watermark_cannot_be_saved_or_its_gaps_read() {
 
     // A malformed pass is refused by the table's checks, not stored.
     let inverted = json!({"p_provider_id": f.provider_a, "p_cursor": "c", "p_low": 9, "p_top": 3});
-    let reply = f
-        .rest
-        .send(
-            reqwest::Method::POST,
-            "rpc/save_listing_progress",
-            &a,
-            Some(inverted),
-            "",
-        )
-        .await;
+    let reply = call(&f, "save_listing_progress", &a, inverted).await;
     assert!(!reply.status.is_success(), "{reply:?}");
     assert_eq!(state(f.provider_a).await, (2, None));
 }
@@ -130,29 +89,21 @@ async fn the_gaps_are_the_ids_the_database_does_not_hold() {
             .await
             .unwrap();
     }
+    let a = f.user(&f.a);
     let gaps = |from: i64, to: i64, limit: i32| {
         let body = json!({"p_provider_id": f.provider_a, "p_from": from, "p_to": to,
                           "p_limit": limit});
-        let a = f.user(&f.a);
-        let rest = &f.rest;
+        let (f, a) = (&f, &a);
         async move {
-            let reply = rest
-                .send(
-                    reqwest::Method::POST,
-                    "rpc/execution_gaps",
-                    &a,
-                    Some(body),
-                    "",
-                )
-                .await;
+            let reply = call(f, "execution_gaps", a, body).await;
             assert!(reply.status.is_success(), "{reply:?}");
             // A set of scalars: PostgREST sends the values, postrust one object per row.
-            let ids: Vec<serde_json::Value> = reply
+            let ids: Vec<Value> = reply
                 .rows()
                 .into_iter()
                 .map(|row| row.get("execution_gaps").cloned().unwrap_or(row))
                 .collect();
-            serde_json::Value::from(ids)
+            Value::from(ids)
         }
     };
     assert_eq!(gaps(1, 12, 100).await, json!([1, 2, 5, 6, 8, 9, 11, 12]));

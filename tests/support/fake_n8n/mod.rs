@@ -320,6 +320,34 @@ impl FakeN8n {
         self.data.lock().unwrap().log.clone()
     }
 
+    /// FlowPulse's n8n client for this fake (loopback allowed, default settings).
+    pub fn client(&self) -> flowpulse_n8n::N8nClient {
+        use flowpulse_n8n::{BaseUrl, ClientSettings, N8nClient, OutboundPolicy, Transport};
+        N8nClient::new(
+            BaseUrl::parse(&self.url).expect("the fake's URL"),
+            &self.api_key,
+            Transport::new(OutboundPolicy::public_only().allowing_loopback()),
+            ClientSettings::default(),
+        )
+    }
+
+    /// Pages every workflow and every execution without storing anything, as a benchmark's
+    /// baseline; returns the execution pages.
+    pub async fn page_everything(&self) -> usize {
+        let client = self.client();
+        client.all_workflows().await.expect("workflows");
+        let mut query = flowpulse_n8n::ExecutionQuery::default();
+        let mut pages = 0;
+        loop {
+            let page = client.list_executions(&query).await.expect("page");
+            pages += 1;
+            match page.next_cursor {
+                Some(cursor) => query.cursor = Some(cursor),
+                None => return pages,
+            }
+        }
+    }
+
     /// n8n's own view: (total final, success, error + crashed) per workflow.
     pub fn ground_truth(&self) -> HashMap<String, (i64, i64, i64)> {
         let data = self.data.lock().unwrap();
