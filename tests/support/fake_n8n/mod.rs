@@ -205,27 +205,28 @@ impl FakeN8n {
         connections: Value,
         updated: chrono::DateTime<chrono::Utc>,
     ) {
-        let mut data = self.data.lock().unwrap();
-        let workflow = data
-            .workflows
-            .iter_mut()
-            .find(|w| w["id"] == id)
-            .expect("workflow exists");
-        workflow["nodes"] = nodes;
-        workflow["connections"] = connections;
-        workflow["updatedAt"] = json!(updated.to_rfc3339());
-        workflow["versionId"] = json!(uuid::Uuid::new_v4());
+        self.change_workflow(id, |workflow| {
+            workflow["nodes"] = nodes;
+            workflow["connections"] = connections;
+            workflow["updatedAt"] = json!(updated.to_rfc3339());
+            workflow["versionId"] = json!(uuid::Uuid::new_v4());
+        });
     }
 
     /// Replaces a workflow's `settings` (e.g. its `timezone`).
     pub fn set_settings(&self, id: &str, settings: Value) {
+        self.change_workflow(id, |workflow| workflow["settings"] = settings);
+    }
+
+    /// Applies `change` to the stored workflow `id`, which must exist.
+    fn change_workflow(&self, id: &str, change: impl FnOnce(&mut Value)) {
         let mut data = self.data.lock().unwrap();
         let workflow = data
             .workflows
             .iter_mut()
             .find(|w| w["id"] == id)
             .expect("workflow exists");
-        workflow["settings"] = settings;
+        change(workflow);
     }
 
     /// Makes execution `id` a failure at `node` (of `node_type`): status `error`, and run data
