@@ -14,6 +14,7 @@ pub mod claims;
 pub mod contract;
 pub mod counters;
 pub mod crypto;
+pub mod fan_out;
 pub mod insight;
 pub mod n8n;
 pub mod naming;

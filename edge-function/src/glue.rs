@@ -1,15 +1,24 @@
 //! The workerd entry points: convert between `worker` types and the crate's plain HTTP types,
-//! read the bindings, and run the cron jobs. Everything else is target-independent.
+//! read the bindings, run the cron jobs and queue their messages, and consume the queue.
+//! Everything else is target-independent.
 
 use serde_json::json;
-use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, Headers, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request,
+    Response, ScheduleContext, ScheduledEvent,
+};
 
 use crate::config::WorkerConfig;
-use crate::engine::run_scheduled;
+use crate::engine::{run_queued, run_scheduled, QueueVerdict};
 use crate::error::EdgeError;
 use crate::http::{handle, precheck, HttpRequest, HttpResponse};
 use crate::runtime::{log, log_error, Level};
 use flowpulse_core::contract::{RequestError, MAX_BODY_BYTES};
+use flowpulse_core::fan_out::{ProviderSyncMessage, MAX_SEND_BATCH};
+
+/// The queue binding the cron sends provider syncs to and this worker consumes
+/// (`wrangler.toml`'s `[[queues.producers]]` and `[[queues.consumers]]`).
+const PROVIDER_SYNC_QUEUE: &str = "PROVIDER_SYNC_QUEUE";
 
 /// Runs once per isolate: a Rust panic then reaches the logs with its message and location
 /// instead of an opaque "unreachable" trap.
@@ -81,7 +90,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(error) => return log_error(&format!("cron: configuration: {error}")),
     };
     let cron = event.cron();
-    for job in run_scheduled(&config, &cron).await {
+    let run = run_scheduled(&config, &cron).await;
+    for job in run.jobs {
         match job.outcome {
             Ok(response) => log(
                 Level::Info,
@@ -90,7 +100,6 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
                     ("cron", json!(cron)),
                     ("action", json!(job.action)),
                     ("ok", json!(response.ok)),
-                    ("providers", json!(response.results.len())),
                 ],
             ),
             Err(error) => log(
@@ -104,4 +113,103 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             ),
         }
     }
+    let queued = match run.messages {
+        Ok(messages) => enqueue(&env, &messages)
+            .await
+            .map(|()| messages.len())
+            .map_err(|error| format!("sending to the {PROVIDER_SYNC_QUEUE} queue: {error}")),
+        Err(error) => Err(format!("listing providers: {}", error.log_detail())),
+    };
+    match queued {
+        Ok(providers) => log(
+            Level::Info,
+            "cron queued provider syncs",
+            &[("cron", json!(cron)), ("providers", json!(providers))],
+        ),
+        Err(error) => log(
+            Level::Error,
+            "cron could not queue provider syncs",
+            &[("cron", json!(cron)), ("error", json!(error))],
+        ),
+    }
+}
+
+/// Sends `messages` in as few batches as the queue takes, in order.
+async fn enqueue(env: &Env, messages: &[ProviderSyncMessage]) -> worker::Result<()> {
+    let queue = env.queue(PROVIDER_SYNC_QUEUE)?;
+    for chunk in messages.chunks(MAX_SEND_BATCH) {
+        let texts: Vec<String> = chunk.iter().map(ProviderSyncMessage::to_text).collect();
+        queue.send_batch(texts).await?;
+    }
+    Ok(())
+}
+
+/// The queue consumer: each message's provider synced (see `engine::run_queued`), then each
+/// message acknowledged or handed back to the queue with a delay. Never an `Err`: the `worker`
+/// macro turns one into a panic, and the verdicts are per message anyway.
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let config = match WorkerConfig::from_env(&env) {
+        Ok(config) => config,
+        Err(error) => {
+            log_error(&format!("queue: configuration: {error}"));
+            batch.retry_all();
+            return Ok(());
+        }
+    };
+    let mut runnable = Vec::new();
+    let mut messages = Vec::new();
+    for raw in batch.raw_iter() {
+        let parsed = raw
+            .body()
+            .as_string()
+            .ok_or_else(|| "not a text message".to_string())
+            .and_then(|text| ProviderSyncMessage::from_text(&text));
+        match parsed {
+            Ok(message) => {
+                messages.push(message);
+                runnable.push(raw);
+            }
+            Err(problem) => {
+                // Not ours, and no retry would make it so.
+                log_error(&format!("queue: dropped message {}: {problem}", raw.id()));
+                raw.ack();
+            }
+        }
+    }
+    let verdicts = run_queued(&config, &messages).await;
+    for ((raw, message), verdict) in runnable.iter().zip(&messages).zip(verdicts) {
+        let provider = json!(message.provider_id);
+        match verdict {
+            QueueVerdict::Ack { skipped, result } => {
+                raw.ack();
+                log(
+                    Level::Info,
+                    "queued provider sync done",
+                    &[
+                        ("provider_id", provider),
+                        ("skipped", json!(skipped)),
+                        ("status", json!(result.as_ref().map(|r| r.status))),
+                    ],
+                );
+            }
+            QueueVerdict::Retry { delay, reason } => {
+                let seconds = u32::try_from(delay.as_secs()).unwrap_or(u32::MAX);
+                let options = QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(seconds)
+                    .build();
+                raw.retry_with_options(&options);
+                log(
+                    Level::Error,
+                    "queued provider sync retried later",
+                    &[
+                        ("provider_id", provider),
+                        ("delay_seconds", json!(seconds)),
+                        ("reason", json!(reason)),
+                    ],
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,8 @@
 //!   [`http::route`] and [`http::gate`] are its pure parts.
 //! - [`engine::run_action`] — verify a token and run one [`SyncRequest`], as HTTP would;
 //!   [`engine::run_authenticated`] for an already verified caller, returning the
-//!   [`engine::RunReport`]; [`engine::run_scheduled`] — the cron jobs.
+//!   [`engine::RunReport`]; [`engine::run_scheduled`] — the cron jobs and the queue messages
+//!   they leave; [`engine::run_queued`] — the queue consumer, one provider per message.
 //! - [`config::WorkerConfig`] — the bindings, parsed.
 //! - [`store::Store`] — the PostgREST client; n8n is reached through the `flowpulse-n8n` crate.
 //!
@@ -32,6 +33,9 @@ mod glue;
 mod testing;
 
 pub use config::WorkerConfig;
-pub use engine::{run_action, run_authenticated, run_scheduled, RunReport, Trigger};
+pub use engine::{
+    run_action, run_authenticated, run_queued, run_scheduled, QueueVerdict, RunReport,
+    ScheduledRun, Trigger,
+};
 pub use error::EdgeError;
 pub use http::{handle, HttpRequest, HttpResponse};

@@ -23,6 +23,7 @@ use flowpulse_core::text::shorten;
 
 mod alerts;
 mod builder;
+mod claims;
 mod health;
 mod listing;
 mod types;

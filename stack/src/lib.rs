@@ -13,6 +13,7 @@ pub mod freshness;
 pub mod jwt;
 pub mod n8n;
 pub mod n8n_api;
+pub mod node;
 pub mod pg;
 pub mod postgrest;
 pub mod process;

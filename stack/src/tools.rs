@@ -2,8 +2,10 @@
 //! versions, into caches that survive between runs and checkouts:
 //! - Rust tools into `FLOWPULSE_CACHE_DIR/tools/<crate>-<version>/` (the version is in the
 //!   path, so "present" means "present at the right version");
-//! - npm tools (`workerd`, `esbuild`, binaryen's `wasm-opt`) into the project's `node_modules/`
-//!   with `npm ci` from `package-lock.json`, re-installed only when the lock file changes;
+//! - Node.js 24 into the cache (`crate::node`), for Miniflare;
+//! - npm tools (`miniflare` with its `workerd`, `esbuild`, binaryen's `wasm-opt`) into the
+//!   project's `node_modules/` with `npm ci` from `package-lock.json`, re-installed only when the
+//!   lock file changes;
 //! - Debian packages (`postgresql`, `chromium`) with apt when absent.
 
 use crate::process;
@@ -21,7 +23,10 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub worker_build: PathBuf,
     pub postrust: PathBuf,
-    pub workerd: PathBuf,
+    /// Node.js 24, which runs Miniflare (the local worker host).
+    pub node: PathBuf,
+    /// Miniflare's package (the presence check; the host script resolves it itself).
+    pub miniflare: PathBuf,
     pub esbuild: PathBuf,
     /// binaryen's `wasm-opt` (npm `binaryen`, a Node.js build: slower than a native one, but
     /// from a registry, and at the version worker-build itself would download).
@@ -57,7 +62,8 @@ impl Tools {
             wasm_bindgen: tool("wasm-bindgen-cli", &wasm_bindgen_version, "wasm-bindgen"),
             worker_build: tool("worker-build", &worker_version, "worker-build"),
             postrust: tool("postrust-server", POSTRUST_VERSION, "postrust"),
-            workerd: node_modules.join("@cloudflare/workerd-linux-64/bin/workerd"),
+            node: crate::node::binary(cache),
+            miniflare: node_modules.join("miniflare/package.json"),
             esbuild: node_modules.join("@esbuild/linux-x64/bin/esbuild"),
             wasm_opt: node_modules.join("binaryen/bin/wasm-opt"),
             node_modules,
@@ -80,9 +86,10 @@ impl Tools {
             &locked_version(&lock, "worker")?,
         )?;
         cargo_install(&tools.postrust, "postrust-server", POSTRUST_VERSION)?;
+        crate::node::ensure(cache)?;
         npm_install(repo)?;
         for (path, what) in [
-            (&tools.workerd, "workerd"),
+            (&tools.miniflare, "miniflare"),
             (&tools.esbuild, "esbuild"),
             (&tools.wasm_opt, "wasm-opt (binaryen)"),
         ] {

@@ -1,6 +1,7 @@
 //! The `workflow-sync` edge function locally: built by `worker-build` exactly as for
-//! Cloudflare, served by `workerd` with loopback access, plus a tiny cron-hook worker that
-//! fires the main worker's `scheduled` handler on `GET /__scheduled?cron=<expr>`.
+//! Cloudflare, served by Cloudflare's Miniflare (workerd plus Queues) with loopback access and
+//! the queue `wrangler.toml` declares, plus a cron hook that fires the worker's `scheduled`
+//! handler on `GET /__scheduled?cron=<expr>` (`worker_host.mjs`).
 
 use crate::process::{self, Service};
 use crate::tools::Tools;
@@ -107,89 +108,118 @@ pub struct WorkerSettings<'a> {
     /// service-role sync, so it takes what a service-role call takes).
     pub cron_token: String,
     pub bindings: Vec<(&'static str, String)>,
+    /// The project's `node_modules` (`Tools::node_modules`), where Miniflare is.
+    pub node_modules: &'a Path,
 }
 
-const CRON_HOOK_JS: &str = r#"// Local stand-in for Cloudflare's cron trigger: GET /__scheduled?cron=<expr> with
-// `Authorization: Bearer <service-role key>`. The token keeps anything else on this machine that
-// can send a GET (a browser page, an n8n URL someone entered) from firing service-role runs.
-export default {
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    if (url.pathname !== "/__scheduled") {
-      return new Response("use GET /__scheduled?cron=<expression>\n", { status: 404 });
-    }
-    if (request.headers.get("authorization") !== `Bearer ${env.HOOK_TOKEN}`) {
-      return new Response("the cron hook needs Authorization: Bearer <service-role key>\n", { status: 401 });
-    }
-    const cron = url.searchParams.get("cron") || "*/15 * * * *";
-    const result = await env.MAIN.scheduled({ cron, scheduledTime: Date.now() });
-    return Response.json({ cron, outcome: result.outcome }, { status: result.outcome === "ok" ? 200 : 500 });
-  },
-};
-"#;
+/// The Node.js program that hosts the worker in Miniflare (see the file's own comment).
+const WORKER_HOST_JS: &str = include_str!("worker_host.mjs");
 
-/// Writes the workerd configuration into `dir` (mode 0600: it holds secrets).
+/// What `wrangler.toml` says about the deployed worker that the local one must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub compatibility_date: String,
+    pub queue: QueueSettings,
+}
+
+/// The provider-sync queue: its binding, name and consumer settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSettings {
+    pub binding: String,
+    pub name: String,
+    pub max_batch_size: u32,
+    pub max_batch_timeout: u32,
+    pub max_retries: u32,
+}
+
+/// The deployment's settings, built into the stack with the code they describe.
+const WRANGLER_TOML: &str = include_str!("../../edge-function/wrangler.toml");
+
+/// Reads `wrangler.toml`, so the local queue is the one Cloudflare gets.
+pub fn deployment(wrangler_toml: &str) -> Result<Deployment> {
+    let parsed: toml::Table = wrangler_toml.parse().context("parse wrangler.toml")?;
+    let text = |table: &toml::Table, key: &str| -> Result<String> {
+        table
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("wrangler.toml: `{key}` is missing"))
+    };
+    let number = |table: &toml::Table, key: &str| -> Result<u32> {
+        let value = table
+            .get(key)
+            .and_then(toml::Value::as_integer)
+            .with_context(|| format!("wrangler.toml: the queue consumer's `{key}` is missing"))?;
+        u32::try_from(value).with_context(|| format!("wrangler.toml: `{key}` = {value}"))
+    };
+    let first = |kind: &str| -> Result<toml::Table> {
+        parsed
+            .get("queues")
+            .and_then(|queues| queues.get(kind))
+            .and_then(toml::Value::as_array)
+            .and_then(|entries| entries.first())
+            .and_then(toml::Value::as_table)
+            .cloned()
+            .with_context(|| format!("wrangler.toml: no [[queues.{kind}]]"))
+    };
+    let producer = first("producers")?;
+    let consumer = first("consumers")?;
+    let name = text(&producer, "queue")?;
+    anyhow::ensure!(
+        text(&consumer, "queue")? == name,
+        "wrangler.toml: the worker must consume the queue it produces to"
+    );
+    Ok(Deployment {
+        compatibility_date: text(&parsed, "compatibility_date")?,
+        queue: QueueSettings {
+            binding: text(&producer, "binding")?,
+            name,
+            max_batch_size: number(&consumer, "max_batch_size")?,
+            max_batch_timeout: number(&consumer, "max_batch_timeout")?,
+            max_retries: number(&consumer, "max_retries")?,
+        },
+    })
+}
+
+/// Writes the worker host and its settings into `dir` (the settings file is mode 0600: it
+/// holds secrets) beside a copy of the bundle; returns the settings file.
 pub fn write_config(dir: &Path, settings: &WorkerSettings<'_>) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("cron-hook.js"), CRON_HOOK_JS)?;
-    // capnp resolves an absolute `embed` path against its import roots, not the file system:
-    // copy the bundle beside the config and embed it by relative name.
+    std::fs::write(dir.join("worker-host.mjs"), WORKER_HOST_JS)?;
+    // A copy, so a rebuild while this worker runs cannot change it under its feet.
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle)?;
     for file in ["index.js", "index_bg.wasm"] {
         let from = settings.build_dir.join(file);
-        std::fs::copy(&from, dir.join(file))
+        std::fs::copy(&from, bundle.join(file))
             .with_context(|| format!("{} is missing", from.display()))?;
     }
-    let quote = |s: &str| serde_json::to_string(s).expect("string");
-    let bindings: Vec<String> = settings
+    let deployment = deployment(WRANGLER_TOML)?;
+    let bindings: serde_json::Map<String, serde_json::Value> = settings
         .bindings
         .iter()
-        .map(|(name, value)| format!("(name = {}, text = {})", quote(name), quote(value)))
+        .map(|(name, value)| ((*name).to_owned(), serde_json::json!(value)))
         .collect();
-    let config = format!(
-        r#"using Workerd = import "/workerd/workerd.capnp";
-
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .mainWorker),
-    (name = "cron", worker = .cronWorker),
-    # The default network service only reaches public addresses; PostgREST (and usually n8n)
-    # run on loopback locally. Private ranges only when the operator allows them.
-    (name = "internet", network = (allow = [{network_allow}])),
-  ],
-  sockets = [
-    (name = "http", address = "127.0.0.1:{port}", http = (), service = "main"),
-    (name = "cron", address = "127.0.0.1:{cron_port}", http = (), service = "cron"),
-  ],
-);
-
-const mainWorker :Workerd.Worker = (
-  modules = [
-    (name = "index.js", esModule = embed {index_js}),
-    (name = "index_bg.wasm", wasm = embed {index_wasm}),
-  ],
-  compatibilityDate = "2025-09-01",
-  bindings = [{bindings}],
-  globalOutbound = "internet",
-);
-
-const cronWorker :Workerd.Worker = (
-  modules = [(name = "cron-hook.js", esModule = embed {cron_js})],
-  compatibilityDate = "2025-09-01",
-  compatibilityFlags = ["service_binding_extra_handlers"],
-  bindings = [(name = "MAIN", service = "main"), (name = "HOOK_TOKEN", text = {cron_token})],
-);
-"#,
-        port = settings.port,
-        cron_port = settings.cron_port,
-        index_js = quote("index.js"),
-        index_wasm = quote("index_bg.wasm"),
-        cron_js = quote("cron-hook.js"),
-        bindings = bindings.join(", "),
-        cron_token = quote(&settings.cron_token),
-        network_allow = network_allow(&settings.bindings).join(", "),
-    );
-    let path = dir.join("workerd.capnp");
-    write_private(&path, &config)?;
+    let queue = &deployment.queue;
+    let host_settings = serde_json::json!({
+        "nodeModules": settings.node_modules,
+        "bundleDir": bundle,
+        "port": settings.port,
+        "cronPort": settings.cron_port,
+        "cronToken": settings.cron_token,
+        "compatibilityDate": deployment.compatibility_date,
+        "bindings": bindings,
+        "networkAllow": network_allow(&settings.bindings),
+        "queue": {
+            "binding": queue.binding,
+            "name": queue.name,
+            "maxBatchSize": queue.max_batch_size,
+            "maxBatchTimeout": queue.max_batch_timeout,
+            "maxRetries": queue.max_retries,
+        },
+    });
+    let path = dir.join("worker-host.json");
+    write_private(&path, &serde_json::to_string_pretty(&host_settings)?)?;
     Ok(path)
 }
 
@@ -200,9 +230,9 @@ fn network_allow(bindings: &[(&'static str, String)]) -> Vec<&'static str> {
     let allows_private = bindings.iter().any(|(name, value)| {
         *name == "OUTBOUND_ALLOW" && value.split(',').any(|entry| entry.trim() == "private")
     });
-    let mut allow = vec!["\"public\"", "\"local\""];
+    let mut allow = vec!["public", "local"];
     if allows_private {
-        allow.push("\"private\"");
+        allow.push("private");
     }
     allow
 }
@@ -220,7 +250,8 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Serves the worker; returns once both sockets accept connections.
+/// Serves the worker (`config` from [`write_config`]); returns once the worker and the cron
+/// hook accept connections.
 pub async fn start(
     tools: &Tools,
     config: &Path,
@@ -228,11 +259,49 @@ pub async fn start(
     cron_port: u16,
     log: &Path,
 ) -> Result<Service> {
-    let mut cmd = Command::new(&tools.workerd);
-    // --experimental: the cron hook's service_binding_extra_handlers flag needs it.
-    cmd.arg("serve").arg(config).arg("--experimental");
-    let mut service = process::spawn("workerd", cmd, Some(log), None)?;
-    process::wait_for_port(&mut service, port, Duration::from_secs(30)).await?;
+    let host = config.with_file_name("worker-host.mjs");
+    let mut cmd = Command::new(&tools.node);
+    cmd.arg(host).arg(config);
+    let mut service = process::spawn("worker host (miniflare)", cmd, Some(log), None)?;
+    process::wait_for_port(&mut service, port, Duration::from_secs(60)).await?;
     process::wait_for_port(&mut service, cron_port, Duration::from_secs(10)).await?;
     Ok(service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_queue_is_the_one_wrangler_toml_declares() {
+        let declared = deployment(WRANGLER_TOML).unwrap();
+        assert_eq!(declared.queue.binding, "PROVIDER_SYNC_QUEUE");
+        assert_eq!(declared.queue.name, "flowpulse-provider-sync");
+        assert!(declared.queue.max_batch_size >= 1 && declared.queue.max_retries >= 1);
+    }
+
+    #[test]
+    fn a_worker_consuming_another_queue_than_it_produces_to_is_refused() {
+        let toml = r#"
+            compatibility_date = "2025-09-01"
+            [[queues.producers]]
+            queue = "a"
+            binding = "Q"
+            [[queues.consumers]]
+            queue = "b"
+            max_batch_size = 1
+            max_batch_timeout = 1
+            max_retries = 1
+        "#;
+        let refused = deployment(toml).unwrap_err().to_string();
+        assert!(refused.contains("consume the queue"), "{refused}");
+    }
+
+    #[test]
+    fn private_addresses_are_reachable_only_when_the_operator_allows_them() {
+        let plain = network_allow(&[("OUTBOUND_ALLOW", "10.0.0.0/8".into())]);
+        assert_eq!(plain, ["public", "local"]);
+        let allowed = network_allow(&[("OUTBOUND_ALLOW", "host.example, private".into())]);
+        assert_eq!(allowed, ["public", "local", "private"]);
+    }
 }

@@ -12,6 +12,7 @@ use workflow_sync::{EdgeError, WorkerConfig};
 
 mod backfill;
 mod fair_share;
+mod queue;
 
 struct Scenario {
     stack: TestStack,

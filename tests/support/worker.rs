@@ -1,10 +1,10 @@
-//! The edge function as deployed: the worker-build output served by workerd, bound to a test
-//! stack's PostgREST, reached over HTTP like curl.
+//! The edge function as deployed: the worker-build output served by Miniflare (workerd with
+//! Queues), bound to a test stack's PostgREST, reached over HTTP like curl.
 
 use super::{built_artifact, log_path, TestStack, JWT_SECRET};
 use flowpulse_stack::process::{self, Service};
 
-/// A running workerd with the `workflow-sync` worker and the local cron hook.
+/// A running worker host with the `workflow-sync` worker, its queue and the local cron hook.
 pub struct TestWorker {
     /// `http://127.0.0.1:<port>/functions/v1/workflow-sync`
     pub url: String,
@@ -16,10 +16,62 @@ pub struct TestWorker {
     pub cron_port: u16,
     /// What the cron hook wants as `Authorization: Bearer`.
     pub cron_token: String,
-    _workerd: Service,
+    _host: Service,
 }
 
 impl TestStack {
+    /// Waits (up to 60 s: the queue batches for a second, and the machine is shared) until
+    /// `count` scheduled syncs have finished, then gives each one's provider and status, oldest
+    /// first. More than `count` finished is a failure: every queued provider syncs once.
+    pub async fn scheduled_syncs(&self, count: usize) -> Vec<(uuid::Uuid, String)> {
+        let started = std::time::Instant::now();
+        loop {
+            let rows = self
+                .db
+                .query(
+                    "select provider_id, status from public.sync_logs
+                     where sync_type = 'scheduled' and status <> 'running'
+                     order by started_at, id",
+                    &[],
+                )
+                .await
+                .expect("read sync logs");
+            let finished: Vec<(uuid::Uuid, String)> =
+                rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+            assert!(
+                finished.len() <= count,
+                "more scheduled syncs than expected: {finished:?}"
+            );
+            if finished.len() == count {
+                return finished;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "only {} of {count} scheduled syncs finished: {finished:?}",
+                finished.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// One whole `*/15` cron cycle through `worker`: fired, then waited for until every
+    /// provider's queued sync has finished; the new syncs' providers and statuses.
+    pub async fn cron_cycle(&self, worker: &TestWorker) -> Vec<(uuid::Uuid, String)> {
+        let count = |sql: &'static str| async move {
+            let row = self.db.query_one(sql, &[]).await.expect("count");
+            usize::try_from(row.get::<_, i64>(0)).expect("a count")
+        };
+        let providers = count("select count(*) from public.providers").await;
+        let before = count(
+            "select count(*) from public.sync_logs
+             where sync_type = 'scheduled' and status <> 'running'",
+        )
+        .await;
+        worker.fire_cron("*/15 * * * *").await;
+        let mut finished = self.scheduled_syncs(before + providers).await;
+        finished.split_off(before)
+    }
+
     /// Serves the built edge function against this stack.
     pub async fn spawn_worker(&self) -> TestWorker {
         self.spawn_worker_with(&[]).await
@@ -50,7 +102,7 @@ impl TestStack {
             bindings.retain(|(n, _)| n != name);
             bindings.push((name, value.clone()));
         }
-        let dir = super::run_dir().join(format!("workerd-{}", self.database));
+        let dir = super::run_dir().join(format!("worker-{}", self.database));
         let config = flowpulse_stack::worker::write_config(
             &dir,
             &flowpulse_stack::worker::WorkerSettings {
@@ -59,30 +111,45 @@ impl TestStack {
                 cron_port,
                 cron_token: self.service_role_key.clone(),
                 bindings,
+                node_modules: &tools.node_modules,
             },
         )
-        .expect("workerd config");
-        let workerd = flowpulse_stack::worker::start(
+        .expect("worker host settings");
+        let host = flowpulse_stack::worker::start(
             &tools,
             &config,
             port,
             cron_port,
-            &log_path(&format!("workerd-{}", self.database)),
+            &log_path(&format!("worker-{}", self.database)),
         )
         .await
-        .expect("workerd starts");
+        .expect("the worker host starts");
         TestWorker {
             url: format!("http://127.0.0.1:{port}/functions/v1/workflow-sync"),
             cron_url: format!("http://127.0.0.1:{cron_port}/__scheduled"),
             port,
             cron_port,
             cron_token: self.service_role_key.clone(),
-            _workerd: workerd,
+            _host: host,
         }
     }
 }
 
 impl TestWorker {
+    /// Fires `cron` through the cron hook, as Cloudflare's trigger would; it must answer 200.
+    /// The providers' syncs follow through the queue (see [`TestStack::scheduled_syncs`]).
+    pub async fn fire_cron(&self, cron: &str) {
+        let reply = reqwest::Client::new()
+            .get(&self.cron_url)
+            .query(&[("cron", cron)])
+            .bearer_auth(&self.cron_token)
+            .send()
+            .await
+            .expect("the cron hook answers");
+        let status = reply.status();
+        assert_eq!(status, 200, "{}", reply.text().await.unwrap_or_default());
+    }
+
     /// Posts an action body as the holder of `token` (curl's way); the status and JSON reply.
     pub async fn act(&self, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let reply = reqwest::Client::new()

@@ -89,6 +89,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
             cron_port: cfg.cron_port,
             cron_token: cfg.service_role_key.clone(),
             bindings: worker_bindings(cfg, &app_url),
+            node_modules: &tools.node_modules,
         },
     )?;
     let workerd = worker::start(

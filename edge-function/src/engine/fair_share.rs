@@ -18,7 +18,7 @@ const LEAST_TO_START: Duration = Duration::from_secs(2);
 
 /// Providers never synced first, then by last sync, oldest first (creation order breaks ties).
 pub(super) fn least_recently_synced_first(mut providers: Vec<Provider>) -> Vec<Provider> {
-    providers.sort_by_key(|provider| (provider.last_checked_at, provider.created_at, provider.id));
+    providers.sort_by_key(flowpulse_core::fan_out::waiting_order);
     providers
 }
 

@@ -14,6 +14,7 @@ mod fair_share;
 mod health;
 mod progress;
 mod retry;
+mod scheduled;
 mod workflows;
 
 use std::future::Future;
@@ -37,9 +38,10 @@ use flowpulse_core::base_url::BaseUrl;
 use flowpulse_core::crypto::SecretBinding;
 use flowpulse_n8n::{ClientSettings, N8nClient, Transport};
 pub(crate) use progress::Progress;
+pub use scheduled::{run_queued, run_scheduled, QueueVerdict, ScheduledJob, ScheduledRun};
 
 /// The cron expression (see `wrangler.toml`) whose runs also do `cleanup_workflows`; every
-/// cron run does a scheduled `sync_all_workflows`.
+/// cron run queues a scheduled sync of every provider.
 pub const CLEANUP_CRON: &str = "17 3 * * *";
 
 /// What started a run: decides the `sync_type` of sync logs and is recorded in their details.
@@ -47,8 +49,10 @@ pub const CLEANUP_CRON: &str = "17 3 * * *";
 pub enum Trigger {
     /// An HTTP request (user, admin curl): `sync_type = manual`.
     Http,
-    /// The cron trigger: `sync_type = scheduled`.
+    /// The cron trigger (cleanup): `sync_type = scheduled`.
     Cron,
+    /// A queue consumer syncing one provider the cron queued: `sync_type = scheduled`.
+    Queue,
 }
 
 impl Trigger {
@@ -56,6 +60,7 @@ impl Trigger {
         match self {
             Self::Http => "http",
             Self::Cron => "cron",
+            Self::Queue => "queue",
         }
     }
 }
@@ -127,7 +132,7 @@ pub async fn run_authenticated(
             }
             let sync_type = match trigger {
                 Trigger::Http => SyncType::Manual,
-                Trigger::Cron => SyncType::Scheduled,
+                Trigger::Cron | Trigger::Queue => SyncType::Scheduled,
             };
             let providers = fair_share::least_recently_synced_first(providers);
             let share = fair_share::provider_budget(config, providers.len());
@@ -174,49 +179,6 @@ pub async fn run_authenticated(
             cleanup::run(&ctx, dry_run).await
         }
     }
-}
-
-/// One job of a cron run and how it went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScheduledJob {
-    /// The action run.
-    pub action: &'static str,
-    /// Its outcome.
-    pub outcome: Result<SyncResponse, EdgeError>,
-}
-
-/// The cron handler's work, as `service_role` (the `SERVICE_ROLE_KEY` binding): on
-/// [`CLEANUP_CRON`] a `cleanup_workflows` with `dry_run: false`, then on every cron a
-/// `sync_all_workflows` with `sync_type = scheduled`.
-pub async fn run_scheduled(config: &WorkerConfig, cron: &str) -> Vec<ScheduledJob> {
-    let auth = match verify_token(&config.jwt_secret, &config.service_role_key) {
-        Ok(auth) if auth.caller == Caller::ServiceRole => auth,
-        Ok(_) | Err(_) => {
-            let error = EdgeError::Internal(
-                "SERVICE_ROLE_KEY is not a service_role token signed with JWT_SECRET".into(),
-            );
-            return vec![ScheduledJob {
-                action: "scheduled",
-                outcome: Err(error),
-            }];
-        }
-    };
-    let mut requests = Vec::new();
-    if cron.trim() == CLEANUP_CRON {
-        requests.push(SyncRequest::CleanupWorkflows {
-            dry_run: Some(false),
-        });
-    }
-    requests.push(SyncRequest::SyncAllWorkflows { provider_id: None });
-    let mut jobs = Vec::new();
-    for request in requests {
-        let action = request.action();
-        let outcome = run_authenticated(config, &auth, request, Trigger::Cron)
-            .await
-            .and_then(RunReport::into_response);
-        jobs.push(ScheduledJob { action, outcome });
-    }
-    jobs
 }
 
 /// How one provider's part of a run ended.
@@ -420,7 +382,12 @@ impl<'a> Ctx<'a> {
                 i64::try_from(summary.executions).unwrap_or(i64::MAX),
                 summary.error.clone(),
             );
-            finish.details = Value::Object(summary.details.clone());
+            // The whole row's details are replaced: keep what started the run beside the
+            // summary's.
+            let mut details = summary.details.clone();
+            details.insert("action".into(), json!(self.action));
+            details.insert("trigger".into(), json!(self.trigger.as_str()));
+            finish.details = Value::Object(details);
             if let Err(error) = self.store.finish_sync_log(id, &finish).await {
                 runtime::log_error(&format!(
                     "provider {}: could not close sync log {id}: {error}",

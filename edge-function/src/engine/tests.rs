@@ -25,6 +25,7 @@ fn a_run_can_be_spawned_on_a_multi_threaded_runtime() {
     );
     assert_send(&cleanup);
     assert_send(&run_scheduled(&config, CLEANUP_CRON));
+    assert_send(&run_queued(&config, &[]));
 }
 
 #[test]

@@ -15,7 +15,6 @@ use crate::builder_app::browser::goto;
 use crate::helpers::browser::{self, Browser};
 use crate::helpers::fake_n8n::FakeN8n;
 use crate::helpers::spawn_stack;
-use crate::helpers::worker::TestWorker;
 use crate::insight::alerts::bodies;
 use crate::insight::health::every_15_minutes;
 use chrono::{TimeDelta, Utc};
@@ -39,18 +38,6 @@ async fn received(receiver: &MockServer, event: &str) -> Vec<Value> {
         .into_iter()
         .filter(|body| body["event"] == event)
         .collect()
-}
-
-/// The cron trigger's sync of every instance ("the next sync"), as the schedule runs it.
-async fn scheduled_sync(worker: &TestWorker) {
-    let reply = reqwest::Client::new()
-        .get(&worker.cron_url)
-        .query(&[("cron", "*/15 * * * *")])
-        .bearer_auth(&worker.cron_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
 }
 
 /// Clicks the island's button `button` until the page shows the click was taken: the
@@ -256,7 +243,7 @@ async fn a_failing_workflow_alerts_once_is_retried_from_its_page_and_resolves_wh
     // The workflow starts failing in n8n; the next scheduled sync alerts, once.
     let failed = fake.add_execution_at(&orders, "error", "webhook", Utc::now(), None);
     fake.fail_at_node(failed, NODE, NODE_TYPE, ERROR, DESCRIPTION);
-    scheduled_sync(&worker).await;
+    stack.cron_cycle(&worker).await;
     let opened = received(&receiver, "opened").await;
     assert_eq!(opened.len(), 1, "one notification: {opened:?}");
     let alert = &opened[0];
@@ -373,7 +360,7 @@ async fn a_failing_workflow_alerts_once_is_retried_from_its_page_and_resolves_wh
     assert!(wait_for_alert(&second, "open").await.contains("Order sync"));
 
     // The next sync sees the success: resolved, told once; the other tab follows.
-    scheduled_sync(&worker).await;
+    stack.cron_cycle(&worker).await;
     let resolved = received(&receiver, "resolved").await;
     assert_eq!(resolved.len(), 1, "{resolved:?}");
     assert_eq!(resolved[0]["alert"]["id"], alert["alert"]["id"]);
@@ -399,7 +386,7 @@ async fn a_failing_workflow_alerts_once_is_retried_from_its_page_and_resolves_wh
     second.screenshot("33b-alerts-resolved").await;
 
     // A further sync changes nothing: one alert, opened once, resolved once.
-    scheduled_sync(&worker).await;
+    stack.cron_cycle(&worker).await;
     assert_eq!(received(&receiver, "opened").await.len(), 1);
     assert_eq!(received(&receiver, "resolved").await.len(), 1);
     let alerts: i64 = stack

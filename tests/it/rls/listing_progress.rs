@@ -1,22 +1,9 @@
 //! The resumable backfill's two RPCs: a user can neither move another user's watermark or
 //! stored pass, nor learn which execution ids another user's instance holds.
 
-use super::{refused, Fixture};
-use crate::helpers::postgrest::{Auth, Reply};
+use super::{call, refused, Fixture};
+use crate::helpers::postgrest::Auth;
 use serde_json::{json, Value};
-
-/// `POST rpc/<function>` with `body`, as `auth`.
-async fn call(f: &Fixture, function: &str, auth: &Auth, body: Value) -> Reply {
-    f.rest
-        .send(
-            reqwest::Method::POST,
-            &format!("rpc/{function}"),
-            auth,
-            Some(body),
-            "",
-        )
-        .await
-}
 
 #[tokio::test]
 async fn another_users_pass_and_watermark_cannot_be_saved_or_its_gaps_read() {

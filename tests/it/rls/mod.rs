@@ -9,6 +9,7 @@ mod isolation;
 mod listing_progress;
 mod references;
 mod roles;
+mod sync_claims;
 
 use crate::helpers::postgrest::{Auth, Reply, Rest};
 use crate::helpers::{spawn_stack, TestStack, TestUser};
@@ -233,6 +234,19 @@ async fn seed_provider(stack: &TestStack, owner: Uuid) -> Uuid {
 
 fn rand_id() -> i64 {
     i64::from(Uuid::new_v4().as_fields().0 >> 1)
+}
+
+/// `POST rpc/<function>` with `body`, as `auth`.
+async fn call(f: &Fixture, function: &str, auth: &Auth, body: Value) -> Reply {
+    f.rest
+        .send(
+            reqwest::Method::POST,
+            &format!("rpc/{function}"),
+            auth,
+            Some(body),
+            "",
+        )
+        .await
 }
 
 fn refused(reply: &Reply) -> bool {

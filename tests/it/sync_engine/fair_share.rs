@@ -1,9 +1,11 @@
-//! Fair share in the cron: instances that hang cannot hold every slot of a run while another
-//! user's instance waits, and an instance a run had no time for goes first in the next one.
+//! Fair share in a run over many instances (an operator's `sync_all_workflows` as service role;
+//! the cron's queue gives each instance a run of its own, see `queue`): instances that hang
+//! cannot hold every slot of a run while another user's instance waits, and an instance a run
+//! had no time for goes first in the next one.
 
 use crate::helpers::fake_n8n::FakeN8n;
 use crate::helpers::{spawn_stack, TestStack};
-use flowpulse_core::contract::{ProviderResult, SyncResponse};
+use flowpulse_core::contract::{ProviderResult, SyncRequest, SyncResponse};
 use std::time::Duration;
 use uuid::Uuid;
 use workflow_sync::WorkerConfig;
@@ -51,9 +53,15 @@ impl Crowd {
         ])
     }
 
-    async fn cron(&self, config: &WorkerConfig) -> SyncResponse {
-        let jobs = workflow_sync::run_scheduled(config, "*/15 * * * *").await;
-        jobs[0].outcome.clone().expect("the cron run answers")
+    /// A sync of every provider as service role.
+    async fn run(&self, config: &WorkerConfig) -> SyncResponse {
+        workflow_sync::run_action(
+            config,
+            &self.stack.service_role_key,
+            SyncRequest::SyncAllWorkflows { provider_id: None },
+        )
+        .await
+        .expect("the run answers")
     }
 
     fn ordinary<'r>(&self, reply: &'r SyncResponse) -> &'r ProviderResult {
@@ -74,7 +82,7 @@ impl Crowd {
 #[tokio::test]
 async fn hanging_instances_use_their_own_budget_and_another_users_instance_still_syncs() {
     let crowd = Crowd::new().await;
-    let reply = crowd.cron(&crowd.config(12_000, 2_500)).await;
+    let reply = crowd.run(&crowd.config(12_000, 2_500)).await;
     let ordinary = crowd.ordinary(&reply);
     assert!(
         ordinary.error.is_none() && ordinary.executions_synced == 20,
@@ -100,7 +108,7 @@ async fn an_instance_a_run_had_no_time_for_is_untouched_and_first_in_the_next_ru
     let crowd = Crowd::new().await;
     // Budgets as long as the run: the hanging ones take every slot until the end.
     let config = crowd.config(6_000, 60_000);
-    let first = crowd.cron(&config).await;
+    let first = crowd.run(&config).await;
     let skipped = crowd.ordinary(&first);
     assert!(
         skipped
@@ -124,7 +132,7 @@ async fn an_instance_a_run_had_no_time_for_is_untouched_and_first_in_the_next_ru
     };
     assert_eq!(untouched, (0, None), "no sync log, never marked as checked");
 
-    let second = crowd.cron(&config).await;
+    let second = crowd.run(&config).await;
     let ordinary = crowd.ordinary(&second);
     assert!(
         ordinary.error.is_none() && ordinary.executions_synced == 20,

@@ -289,35 +289,57 @@ async fn internal_errors_are_500_without_internals() {
 }
 
 #[tokio::test]
-async fn the_cron_trigger_runs_a_scheduled_sync_and_the_cleanup() {
+async fn the_cron_trigger_queues_a_scheduled_sync_that_the_queue_consumer_runs_and_the_cleanup() {
     let w = world().await;
-    let client = reqwest::Client::new();
-    let fire = |cron: &'static str| {
-        client
-            .get(&w.worker.cron_url)
-            .query(&[("cron", cron)])
-            .bearer_auth(&w.worker.cron_token)
-            .send()
-    };
-    let reply = fire("*/15 * * * *").await.unwrap();
-    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
-    let scheduled: i64 = w.stack.db.query_one("select count(*) from public.sync_logs where sync_type = 'scheduled' and status = 'success'", &[]).await.unwrap().get(0);
+    let synced = w.stack.cron_cycle(&w.worker).await;
     assert_eq!(
-        scheduled, 1,
-        "a scheduled sync ran as service role over every provider"
+        synced
+            .iter()
+            .map(|(_, status)| status.as_str())
+            .collect::<Vec<_>>(),
+        ["success"],
+        "the queue consumer synced the one provider as service role"
     );
-    let counted: i64 = w
+    let (trigger, counted): (String, i64) = {
+        let row = w
+            .stack
+            .db
+            .query_one(
+                "select l.details->>'trigger', w.execution_count
+                 from public.sync_logs l, public.mvp_workflows w
+                 where l.sync_type = 'scheduled'",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((trigger.as_str(), counted), ("queue", 2));
+    let claimed: Option<chrono::DateTime<chrono::Utc>> = w
         .stack
         .db
-        .query_one("select execution_count from public.mvp_workflows", &[])
+        .query_one("select sync_claimed_until from public.providers", &[])
         .await
         .unwrap()
         .get(0);
-    assert_eq!(counted, 2);
-    let reply = fire("17 3 * * *").await.unwrap();
-    assert_eq!(reply.status(), 200);
+    assert_eq!(claimed, None, "the consumer ended its claim");
+    w.worker.fire_cron("17 3 * * *").await;
     let cleanups = cleanup_runs(&w.stack).await;
     assert!(cleanups >= 1, "the daily cron also cleans up");
+}
+
+/// Two cron cycles fired back to back queue the provider twice: the consumer syncs it once
+/// (the second message finds it claimed, then synced since), never twice at a time.
+#[tokio::test]
+async fn a_provider_queued_twice_at_once_is_synced_once() {
+    let w = world().await;
+    w.worker.fire_cron("*/15 * * * *").await;
+    w.worker.fire_cron("*/15 * * * *").await;
+    w.stack.scheduled_syncs(1).await;
+    // Past the queue's batching and the retry's shortest wait would be another 30 s; the
+    // second message, delivered with the first, is what a double sync would come from.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(w.stack.scheduled_syncs(1).await.len(), 1);
 }
 
 /// The worker judges schedules with its own copy of the time zone database (jiff's, bundled
