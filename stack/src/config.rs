@@ -22,7 +22,7 @@ pub struct StackConfig {
     pub pg_port: u16,
     /// `FLOWPULSE_POSTGREST_PORT` (default 54321): the PostgREST endpoint (postrust).
     pub postgrest_port: u16,
-    /// `FLOWPULSE_WORKER_PORT` (default 8787): workerd serving the `workflow-sync` edge function.
+    /// `FLOWPULSE_WORKER_PORT` (default 8787): Miniflare serving the `workflow-sync` edge function.
     pub worker_port: u16,
     /// `FLOWPULSE_CRON_PORT` (default 8788): local cron hook, `GET /__scheduled?cron=...`.
     pub cron_port: u16,

@@ -1,7 +1,8 @@
 //! The local stack as a library: the parts `cargo xtask dev` runs and the integration tests
-//! start — PostgreSQL (`pg`), PostgREST (`postgrest`), the edge function on workerd (`worker`),
-//! the app (`app`), a real n8n (`n8n`, `n8n_api`, `demo`) — their configuration (`config`),
-//! the tools they need (`tools`) and the supervised processes they run as (`process`).
+//! start — PostgreSQL (`pg`), PostgREST (`postgrest`), the edge function on Miniflare
+//! (`worker`), the app (`app`), a real n8n (`n8n`, `n8n_api`, `demo`) — their configuration
+//! (`config`), the tools they need (`tools`, `node`) and the supervised processes they run as
+//! (`process`).
 
 pub mod app;
 pub mod artifacts;

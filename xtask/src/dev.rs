@@ -21,14 +21,10 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         (cfg.postgrest_port, "PostgREST", "FLOWPULSE_POSTGREST_PORT"),
         (
             cfg.worker_port,
-            "the edge function (workerd)",
+            "the edge function (Miniflare)",
             "FLOWPULSE_WORKER_PORT",
         ),
-        (
-            cfg.cron_port,
-            "the cron hook (workerd)",
-            "FLOWPULSE_CRON_PORT",
-        ),
+        (cfg.cron_port, "the cron hook", "FLOWPULSE_CRON_PORT"),
         (cfg.app_port, "the app", "FLOWPULSE_APP_PORT"),
     ] {
         process::ensure_port_free(port, what, setting)?;
@@ -82,7 +78,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
     .await?;
     let app_url = format!("http://127.0.0.1:{}", cfg.app_port);
     let worker_config = worker::write_config(
-        &cfg.data_dir.join("workerd"),
+        &cfg.data_dir.join("worker"),
         &worker::WorkerSettings {
             build_dir: &worker_build,
             port: cfg.worker_port,
@@ -92,12 +88,12 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
             node_modules: &tools.node_modules,
         },
     )?;
-    let workerd = worker::start(
+    let worker_host = worker::start(
         &tools,
         &worker_config,
         cfg.worker_port,
         cfg.cron_port,
-        &logs.join("workerd.log"),
+        &logs.join("worker.log"),
     )
     .await?;
     let functions_url = format!("http://127.0.0.1:{}/functions/v1", cfg.worker_port);
@@ -108,7 +104,7 @@ pub async fn run(cfg: &StackConfig, demo: bool) -> Result<()> {
         &logs.join("app.log"),
     )
     .await?;
-    let mut services: Vec<Service> = vec![app, workerd, postgrest];
+    let mut services: Vec<Service> = vec![app, worker_host, postgrest];
     let mut demo_line = String::new();
     if let Some(demo) = demo_n8n {
         let traffic = demo.traffic(
