@@ -49,6 +49,18 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
                     .current_dir(repo),
             )
         }
+        "cron" => {
+            // The worker as deployed (the one build there is), on Miniflare with its queue.
+            let tools = Tools::ensure(repo, cache, Extras::default())?;
+            let worker_build = flowpulse_stack::worker::build(repo, &tools)?;
+            process::run_visible(
+                "cargo bench (cron)",
+                Command::new("cargo")
+                    .args(["bench", "--package", "flowpulse-tests", "--bench", "cron"])
+                    .env(flowpulse_stack::artifacts::ENV_WORKER_BUILD, worker_build)
+                    .current_dir(repo),
+            )
+        }
         "bundle" => {
             // The same build as `cargo xtask dev` and the tests (and `wrangler deploy`).
             let tools = Tools::ensure(repo, cache, Extras::default())?;
@@ -56,7 +68,8 @@ pub fn run(repo: &Path, cache: &Path, which: &str) -> Result<()> {
             bundle(&build)
         }
         other => bail!(
-            "unknown benchmark {other:?}; available: sync, ingest, backfill, app, sync-now, bundle"
+            "unknown benchmark {other:?}; available: sync, ingest, backfill, cron, app, sync-now, \
+             bundle"
         ),
     }
 }

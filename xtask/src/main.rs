@@ -33,9 +33,10 @@ enum Task {
         #[arg(long)]
         demo: bool,
     },
-    /// Measure the speed and size goals and print the figures (`sync`, `ingest`, `backfill`, `app`, `sync-now`, `bundle`).
+    /// Measure the speed and size goals and print the figures (`sync`, `ingest`, `backfill`, `cron`, `app`, `sync-now`,
+    /// `bundle`).
     Bench {
-        /// Which benchmark: `sync`, `ingest`, `backfill`, `app`, `sync-now` or `bundle`.
+        /// Which benchmark: `sync`, `ingest`, `backfill`, `cron`, `app`, `sync-now` or `bundle`.
         which: String,
     },
     /// Install what is missing, build, and run every test.
