@@ -122,9 +122,17 @@ async fn seed_scale(stack: &TestStack, provider: uuid::Uuid) {
         )
         .await
         .expect("seed executions");
+    // What the instance's next sync does after ingesting: keep the finished days' figures.
     stack
         .db
-        .batch_execute("analyze public.executions; analyze public.mvp_workflows;")
+        .execute("select public.roll_up_execution_days($1)", &[&provider])
+        .await
+        .expect("keep the finished days");
+    stack
+        .db
+        .batch_execute(
+            "analyze public.executions; analyze public.mvp_workflows; analyze public.execution_days;",
+        )
         .await
         .expect("analyze");
 }

@@ -55,7 +55,8 @@ impl TestStack {
     }
 
     /// One whole `*/15` cron cycle through `worker`: fired, then waited for until every
-    /// provider's queued sync has finished; the new syncs' providers and statuses.
+    /// provider's queued sync has finished and its consumer is done (alerts delivered, claim
+    /// ended); the new syncs' providers and statuses.
     pub async fn cron_cycle(&self, worker: &TestWorker) -> Vec<(uuid::Uuid, String)> {
         let count = |sql: &'static str| async move {
             let row = self.db.query_one(sql, &[]).await.expect("count");
@@ -69,6 +70,19 @@ impl TestStack {
         .await;
         worker.fire_cron("*/15 * * * *").await;
         let mut finished = self.scheduled_syncs(before + providers).await;
+        // The consumer is done with a provider when it ends its claim: after the sync log is
+        // closed come the alerts and their deliveries.
+        let started = std::time::Instant::now();
+        while count("select count(*) from public.providers where sync_claimed_until is not null")
+            .await
+            > 0
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "a queue consumer never ended its claim"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         finished.split_off(before)
     }
 

@@ -94,6 +94,7 @@ impl Fixture {
                 "chat_messages",
                 "alerts",
                 "alert_deliveries",
+                "execution_days",
             ];
             for table in seeded {
                 let body = fixture.new_row(table, user.id, provider);
@@ -161,6 +162,9 @@ impl Fixture {
                                "subject": format!("workflow:{unique}"), "message": "Failed"}),
             "alert_deliveries" => json!({"user_id": owner, "channel_id": self.alert_refs(owner).1,
                                          "event": "test"}),
+            "execution_days" => json!({"user_id": owner, "provider_id": provider,
+                                       "day": format!("2025-{:02}-{:02}", 1 + rand_id() % 12,
+                                                      1 + rand_id() % 28)}),
             other => panic!("no row shape for {other}"),
         }
     }

@@ -259,6 +259,18 @@ async fn cases(f: &Fixture) -> Vec<Case> {
             update: json!({"channel_id": f.alert_refs(b).1}),
         },
         Case {
+            key: "execution_days.execution_days_user_id_fkey",
+            table: "execution_days",
+            insert: json!({"user_id": b, "provider_id": null, "day": "2026-01-02"}),
+            update: json!({"user_id": b}),
+        },
+        Case {
+            key: "execution_days.execution_days_provider_id_user_id_fkey",
+            table: "execution_days",
+            insert: json!({"user_id": a, "provider_id": f.provider_b, "day": "2026-01-03"}),
+            update: json!({"provider_id": f.provider_b}),
+        },
+        Case {
             // Deployment bookkeeping has no owner: signed-in users reach neither table at all.
             key: "n8n_workflow_deployments.n8n_workflow_deployments_workflow_id_fkey",
             table: "n8n_workflow_deployments",
@@ -305,6 +317,9 @@ async fn a_rows_pointing_at_b(f: &Fixture) -> i64 {
              + (select count(*) from public.alert_deliveries d
                   join public.alert_channels c on c.id = d.channel_id
                  where d.user_id = $1 and c.user_id = $2)
+             + (select count(*) from public.execution_days k
+                  join public.providers p on p.id = k.provider_id
+                 where k.user_id = $1 and p.user_id = $2)
              + (select count(*) from public.alert_rules r
                   left join public.providers p on p.id = r.provider_id
                   left join public.mvp_workflows w on w.id = r.workflow_id

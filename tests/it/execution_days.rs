@@ -1,0 +1,287 @@
+//! The chart's kept days (`execution_days`): the chart reads them for whole finished days and
+//! gives exactly the figures the raw rows give; inserting, changing or deleting an execution of
+//! a kept day forgets it; and another user can neither keep, read nor forge them.
+
+use crate::helpers::postgrest::{Auth, Reply, Rest};
+use crate::helpers::{spawn_stack, TestStack, TestUser};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+struct Fixture {
+    stack: TestStack,
+    rest: Rest,
+    a: TestUser,
+    b: TestUser,
+    /// A's two instances, then B's.
+    providers: [Uuid; 3],
+}
+
+impl Fixture {
+    /// Executions over the last ten UTC days (today included) on each instance: every status,
+    /// durations spread over a second, some unfinished (no duration).
+    async fn new() -> Fixture {
+        let stack = spawn_stack().await;
+        let rest = Rest::new(&stack.postgrest_url);
+        let a = stack.create_user("a@example.com").await;
+        let b = stack.create_user("b@example.com").await;
+        let mut providers = [Uuid::nil(); 3];
+        for (index, owner) in [&a, &a, &b].into_iter().enumerate() {
+            providers[index] = stack
+                .add_provider(
+                    owner,
+                    &format!("n8n {index}"),
+                    "http://127.0.0.1:9",
+                    "n8n_key_0",
+                )
+                .await;
+            stack
+                .db
+                .execute(
+                    "insert into public.executions (user_id, provider_id, n8n_workflow_id,
+                       n8n_execution_id, status, mode, started_at, duration_ms)
+                     select $1, $2, 'wf', n,
+                       (array['success', 'success', 'error', 'crashed', 'running', 'waiting'])[1 + n % 6],
+                       'trigger',
+                       date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'
+                         - (n % 10) * interval '1 day' + (n * 37 % 80000) * interval '1 second',
+                       case when n % 6 in (4, 5) then null else 10 + n * 13 % 1000 end
+                     from generate_series(1, 1500) n",
+                    &[&owner.id, &providers[index]],
+                )
+                .await
+                .unwrap();
+        }
+        Fixture {
+            stack,
+            rest,
+            a,
+            b,
+            providers,
+        }
+    }
+
+    async fn rpc(&self, user: &TestUser, function: &str, body: Value) -> Reply {
+        let auth = Auth::Bearer(user.token.clone());
+        self.rest
+            .send(
+                Method::POST,
+                &format!("rpc/{function}"),
+                &auth,
+                Some(body),
+                "",
+            )
+            .await
+    }
+
+    /// The last 30 days' chart by day as `user` sees it, and the same figures from raw rows.
+    async fn chart_and_raw(&self, user: &TestUser, provider: Option<Uuid>) -> (Value, Value) {
+        let since = self.since().await;
+        let mut chart = json!({"p_since": since, "p_bucket": "1 day"});
+        let mut raw = json!({"p_from": since, "p_to": "infinity", "p_bucket": "1 day",
+                             "p_origin": since});
+        if let Some(provider) = provider {
+            chart["p_provider_id"] = json!(provider);
+            raw["p_provider_id"] = json!(provider);
+        }
+        let chart = self.rpc(user, "execution_chart", chart).await;
+        let raw = self.rpc(user, "execution_figures", raw).await;
+        assert!(chart.status.is_success(), "{chart:?}");
+        assert!(raw.status.is_success(), "{raw:?}");
+        let mut raw = raw.rows();
+        raw.sort_by_key(|row| row["bucket"].as_str().map(str::to_owned));
+        (Value::from(chart.rows()), Value::from(raw))
+    }
+
+    async fn since(&self) -> String {
+        self.stack
+            .db
+            .query_one(
+                "select to_char(date_trunc('day', now() at time zone 'UTC') - interval '29 days',
+                                'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    async fn kept(&self, scope: Option<Uuid>) -> i64 {
+        self.stack
+            .db
+            .query_one(
+                "select count(*) from public.execution_days
+                 where user_id = $1 and provider_id is not distinct from $2",
+                &[&self.a.id, &scope],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// Runs `sql` on A's first instance's executions that started `days_ago` UTC days ago.
+    async fn on_day(&self, sql: &str, days_ago: i32) {
+        self.stack
+            .db
+            .execute(
+                &sql.replace(
+                    "$day",
+                    "provider_id = $1 and (started_at at time zone 'UTC')::date
+                       = (now() at time zone 'UTC')::date - $2::integer",
+                ),
+                &[&self.providers[0], &days_ago],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn kept_days_chart_exactly_like_raw_rows_and_a_change_to_a_day_forgets_it() {
+    let f = Fixture::new().await;
+    let kept = f
+        .rpc(
+            &f.a,
+            "roll_up_execution_days",
+            json!({"p_provider_id": f.providers[0]}),
+        )
+        .await;
+    assert_eq!(
+        kept.body,
+        json!(62),
+        "31 finished days, the instance's and A's: {kept:?}"
+    );
+    let again = f
+        .rpc(
+            &f.a,
+            "roll_up_execution_days",
+            json!({"p_provider_id": f.providers[0]}),
+        )
+        .await;
+    assert_eq!(again.body, json!(0), "nothing left to keep");
+    for scope in [None, Some(f.providers[0]), Some(f.providers[1])] {
+        let (chart, raw) = f.chart_and_raw(&f.a, scope).await;
+        assert_eq!(chart, raw, "{scope:?}");
+        assert_eq!(
+            chart.as_array().unwrap().len(),
+            10,
+            "ten days with executions"
+        );
+    }
+
+    // The chart does read kept days: a kept figure shows (and nobody but the owner can write
+    // one, see below).
+    f.stack
+        .db
+        .execute(
+            "update public.execution_days set succeeded = succeeded + 1000
+             where user_id = $1 and provider_id is null
+               and day = (now() at time zone 'UTC')::date - 2",
+            &[&f.a.id],
+        )
+        .await
+        .unwrap();
+    let (chart, raw) = f.chart_and_raw(&f.a, None).await;
+    assert_ne!(chart, raw, "the kept day was read");
+
+    // Changing a day forgets it for the instance and for the user, so the chart reads it raw.
+    f.on_day(
+        "insert into public.executions (user_id, provider_id, n8n_workflow_id, n8n_execution_id,
+           status, mode, started_at, duration_ms)
+         select user_id, provider_id, 'wf', n8n_execution_id + 100000, 'error', 'trigger',
+           started_at, 5000
+         from public.executions where $day order by n8n_execution_id limit 1",
+        2,
+    )
+    .await;
+    f.on_day(
+        "update public.executions set status = 'success', duration_ms = 1
+         where id = (select id from public.executions where $day and status = 'crashed' limit 1)",
+        5,
+    )
+    .await;
+    f.on_day("delete from public.executions where $day", 7)
+        .await;
+    assert_eq!(f.kept(Some(f.providers[0])).await, 28);
+    assert_eq!(f.kept(None).await, 28);
+    for scope in [None, Some(f.providers[0])] {
+        let (chart, raw) = f.chart_and_raw(&f.a, scope).await;
+        assert_eq!(chart, raw, "after the changes, {scope:?}");
+    }
+    // An update that leaves start, status and duration alone keeps the day.
+    f.on_day("update public.executions set mode = 'manual' where $day", 3)
+        .await;
+    assert_eq!(f.kept(None).await, 28);
+    let rekept = f
+        .rpc(
+            &f.a,
+            "roll_up_execution_days",
+            json!({"p_provider_id": f.providers[0]}),
+        )
+        .await;
+    assert_eq!(rekept.body, json!(6), "the three forgotten days, twice");
+    let (chart, raw) = f.chart_and_raw(&f.a, None).await;
+    assert_eq!(chart, raw);
+}
+
+#[tokio::test]
+async fn another_user_can_neither_keep_read_nor_forge_kept_days() {
+    let f = Fixture::new().await;
+    f.rpc(
+        &f.a,
+        "roll_up_execution_days",
+        json!({"p_provider_id": f.providers[0]}),
+    )
+    .await;
+    let b_auth = Auth::Bearer(f.b.token.clone());
+
+    let reply = f
+        .rpc(
+            &f.b,
+            "roll_up_execution_days",
+            json!({"p_provider_id": f.providers[0]}),
+        )
+        .await;
+    assert_eq!(reply.code(), Some("P0002"), "{reply:?}");
+    let seen = f.rest.select("execution_days?select=id", &b_auth).await;
+    assert_eq!(
+        seen.rows(),
+        Vec::<Value>::new(),
+        "B sees none of A's kept days"
+    );
+    let (chart, _) = f.chart_and_raw(&f.b, Some(f.providers[0])).await;
+    assert_eq!(chart, json!([]), "nor A's figures through the chart");
+
+    for forged in [
+        json!({"user_id": f.a.id, "provider_id": null, "day": "2026-01-01", "succeeded": 9}),
+        json!({"user_id": f.b.id, "provider_id": f.providers[0], "day": "2026-01-01"}),
+    ] {
+        let reply = f
+            .rest
+            .insert("execution_days", &b_auth, forged.clone())
+            .await;
+        assert!(!reply.status.is_success(), "{forged}: {reply:?}");
+    }
+    let anon = f
+        .rest
+        .send(
+            Method::POST,
+            "rpc/roll_up_execution_days",
+            &Auth::None,
+            Some(json!({"p_provider_id": f.providers[0]})),
+            "",
+        )
+        .await;
+    assert!(!anon.status.is_success(), "{anon:?}");
+    let forgotten: i64 = f
+        .stack
+        .db
+        .query_one(
+            "select count(*) from public.execution_days where user_id = $1",
+            &[&f.a.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(forgotten, 62, "A's kept days untouched");
+}
