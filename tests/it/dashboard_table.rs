@@ -6,7 +6,6 @@ use crate::builder_app::signed_up;
 use crate::helpers::postgrest::{Auth, Rest};
 use crate::helpers::TestUser;
 use crate::security::app_site::{site, AppSite};
-use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -170,16 +169,7 @@ async fn another_users_table_totals_and_choices_stay_out_of_reach() {
     let call = |function: &'static str, body: Value, user: &TestUser| {
         let rest = &rest;
         let auth = Auth::Bearer(user.token.clone());
-        async move {
-            rest.send(
-                Method::POST,
-                &format!("rpc/{function}"),
-                &auth,
-                Some(body),
-                "",
-            )
-            .await
-        }
+        async move { rest.rpc(function, &auth, body).await }
     };
     let since = json!("2000-01-01T00:00:00Z");
 
@@ -213,13 +203,7 @@ async fn another_users_table_totals_and_choices_stay_out_of_reach() {
     assert_eq!(mine.rows().len(), 5);
     assert_eq!(mine.rows()[0]["total"], WORKFLOWS);
     let anon = rest
-        .send(
-            Method::POST,
-            "rpc/workflow_table",
-            &Auth::None,
-            Some(json!({"p_since": since})),
-            "",
-        )
+        .rpc("workflow_table", &Auth::None, json!({"p_since": since}))
         .await;
     assert!(!anon.status.is_success(), "anon cannot call it: {anon:?}");
     let injected = call(

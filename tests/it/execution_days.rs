@@ -4,7 +4,6 @@
 
 use crate::helpers::postgrest::{Auth, Reply, Rest};
 use crate::helpers::{spawn_stack, TestStack, TestUser};
-use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -63,15 +62,7 @@ impl Fixture {
 
     async fn rpc(&self, user: &TestUser, function: &str, body: Value) -> Reply {
         let auth = Auth::Bearer(user.token.clone());
-        self.rest
-            .send(
-                Method::POST,
-                &format!("rpc/{function}"),
-                &auth,
-                Some(body),
-                "",
-            )
-            .await
+        self.rest.rpc(function, &auth, body).await
     }
 
     /// The last 30 days' chart by day as `user` sees it, and the same figures from raw rows.
@@ -264,12 +255,10 @@ async fn another_user_can_neither_keep_read_nor_forge_kept_days() {
     }
     let anon = f
         .rest
-        .send(
-            Method::POST,
-            "rpc/roll_up_execution_days",
+        .rpc(
+            "roll_up_execution_days",
             &Auth::None,
-            Some(json!({"p_provider_id": f.providers[0]})),
-            "",
+            json!({"p_provider_id": f.providers[0]}),
         )
         .await;
     assert!(!anon.status.is_success(), "{anon:?}");

@@ -75,6 +75,18 @@ impl Rest {
         Reply { status, body }
     }
 
+    /// Calls the RPC `function` with `body` (`POST /rpc/<function>`).
+    pub async fn rpc(&self, function: &str, auth: &Auth, body: Value) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("rpc/{function}"),
+            auth,
+            Some(body),
+            "",
+        )
+        .await
+    }
+
     pub async fn select(&self, path: &str, auth: &Auth) -> Reply {
         self.send(Method::GET, path, auth, None, "").await
     }

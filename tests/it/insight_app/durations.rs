@@ -4,7 +4,6 @@
 
 use super::Failed;
 use crate::helpers::postgrest::{Auth, Rest};
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// More executions than the old 20,000-row chart read, in the current hour.
@@ -118,15 +117,9 @@ async fn chart_and_duration_rpcs_give_another_user_nothing() {
     let call = |function: &'static str, token: String, arguments: Value| {
         let api = &api;
         async move {
-            api.send(
-                Method::POST,
-                &format!("rpc/{function}"),
-                &Auth::Bearer(token),
-                Some(arguments),
-                "",
-            )
-            .await
-            .rows()
+            api.rpc(function, &Auth::Bearer(token), arguments)
+                .await
+                .rows()
         }
     };
     let mine = call("execution_chart", f.user.token.clone(), arguments.clone()).await;
@@ -150,15 +143,7 @@ async fn chart_and_duration_rpcs_give_another_user_nothing() {
             .is_empty()
     );
     // Nor can the anonymous role call them at all.
-    let anonymous = api
-        .send(
-            Method::POST,
-            "rpc/execution_chart",
-            &Auth::None,
-            Some(arguments),
-            "",
-        )
-        .await;
+    let anonymous = api.rpc("execution_chart", &Auth::None, arguments).await;
     assert!(
         anonymous.code().is_some(),
         "refused: {:?}",

@@ -242,15 +242,7 @@ fn rand_id() -> i64 {
 
 /// `POST rpc/<function>` with `body`, as `auth`.
 async fn call(f: &Fixture, function: &str, auth: &Auth, body: Value) -> Reply {
-    f.rest
-        .send(
-            reqwest::Method::POST,
-            &format!("rpc/{function}"),
-            auth,
-            Some(body),
-            "",
-        )
-        .await
+    f.rest.rpc(function, auth, body).await
 }
 
 fn refused(reply: &Reply) -> bool {
