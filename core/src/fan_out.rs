@@ -61,21 +61,15 @@ pub fn waiting_order(provider: &Provider) -> (Option<DateTime<Utc>>, DateTime<Ut
     (provider.last_checked_at, provider.created_at, provider.id)
 }
 
-/// What a consumer does with a message before syncing anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
-    /// Sync the provider.
-    Sync,
-    /// Acknowledge without syncing, for this reason.
-    Done(&'static str),
-}
-
-/// Whether `message` still asks for work: not when its provider is gone, or has synced
-/// successfully (fully or partly) since the message was made. A failed sync since does not
-/// count: that is the retry this message is for.
-pub fn admit(message: &ProviderSyncMessage, provider: Option<&Provider>) -> Admission {
+/// Whether `message` still asks for work: the provider to sync, or why the message is done —
+/// its provider is gone, or has synced successfully (fully or partly) since the message was
+/// made. A failed sync since does not count: that is the retry this message is for.
+pub fn admit<'p>(
+    message: &ProviderSyncMessage,
+    provider: Option<&'p Provider>,
+) -> Result<&'p Provider, &'static str> {
     let Some(provider) = provider else {
-        return Admission::Done("the instance no longer exists");
+        return Err("the instance no longer exists");
     };
     let synced_since = provider
         .last_checked_at
@@ -85,9 +79,9 @@ pub fn admit(message: &ProviderSyncMessage, provider: Option<&Provider>) -> Admi
         ProviderStatus::Connected | ProviderStatus::Warning
     );
     if synced_since && succeeded {
-        Admission::Done("the instance synced since this message was queued")
+        Err("the instance synced since this message was queued")
     } else {
-        Admission::Sync
+        Ok(provider)
     }
 }
 
@@ -140,20 +134,17 @@ mod tests {
             provider_id: Uuid::new_v4(),
             enqueued_at: at(30),
         };
-        let sync = |checked, status| admit(&message, Some(&provider(0, checked, status)));
-        assert_eq!(sync(None, ProviderStatus::Unknown), Admission::Sync);
-        assert_eq!(sync(Some(29), ProviderStatus::Connected), Admission::Sync);
-        assert!(matches!(
-            sync(Some(30), ProviderStatus::Connected),
-            Admission::Done(_)
-        ));
-        assert!(matches!(
-            sync(Some(31), ProviderStatus::Warning),
-            Admission::Done(_)
-        ));
+        let sync = |checked, status| {
+            let provider = provider(0, checked, status);
+            admit(&message, Some(&provider)).map(|admitted| admitted.id == provider.id)
+        };
+        assert_eq!(sync(None, ProviderStatus::Unknown), Ok(true));
+        assert_eq!(sync(Some(29), ProviderStatus::Connected), Ok(true));
+        assert!(sync(Some(30), ProviderStatus::Connected).is_err());
+        assert!(sync(Some(31), ProviderStatus::Warning).is_err());
         // A failed sync since is what a retried message is for.
-        assert_eq!(sync(Some(31), ProviderStatus::Error), Admission::Sync);
-        assert!(matches!(admit(&message, None), Admission::Done(_)));
+        assert_eq!(sync(Some(31), ProviderStatus::Error), Ok(true));
+        assert!(admit(&message, None).is_err());
     }
 
     #[test]

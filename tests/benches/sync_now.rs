@@ -1,7 +1,7 @@
 //! `cargo xtask bench sync-now`: 50 users press "Sync now" at once, each with one instance
 //! (a fake n8n, 60 ms per request) holding 1,000 executions the database has not seen. Every
 //! press goes the way a browser's does: the app's `POST /api/sync_now` with the user's session,
-//! the edge function on workerd with the user's JWT, PostgREST under RLS (release builds).
+//! the edge function in Miniflare with the user's JWT, PostgREST under RLS (release builds).
 //!
 //! Goals: no errors (every press answers 200, every instance syncs in full), p95 < 2 s.
 

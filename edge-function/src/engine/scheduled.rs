@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use flowpulse_core::contract::{ProviderResult, SyncRequest, SyncResponse};
-use flowpulse_core::fan_out::{self, Admission, ProviderSyncMessage};
+use flowpulse_core::fan_out::{self, ProviderSyncMessage};
 use flowpulse_core::rows::SyncType;
 use futures::stream::{self, StreamExt};
 
@@ -131,15 +131,14 @@ async fn sync_queued(config: &WorkerConfig, message: &ProviderSyncMessage) -> Qu
         Ok(prepared) => prepared,
         Err(error) => return retry(error.log_detail()),
     };
-    let provider = match (fan_out::admit(message, provider.as_ref()), provider) {
-        (Admission::Sync, Some(provider)) => provider,
-        (Admission::Done(why), _) => {
+    let provider = match fan_out::admit(message, provider.as_ref()) {
+        Ok(provider) => provider,
+        Err(why) => {
             return QueueVerdict::Ack {
                 skipped: Some(why),
                 result: None,
             }
         }
-        (Admission::Sync, None) => unreachable!("a missing provider is never synced"),
     };
     match store
         .claim_provider_sync(provider.id, claim_seconds(config))
@@ -150,9 +149,7 @@ async fn sync_queued(config: &WorkerConfig, message: &ProviderSyncMessage) -> Qu
         Err(error) => return retry(format!("claiming the sync: {error}")),
     }
     let ctx = Ctx::new(config, store.clone(), Trigger::Queue, "sync_all_workflows");
-    let outcome = ctx
-        .sync_provider(&provider, SyncType::Scheduled, None)
-        .await;
+    let outcome = ctx.sync_provider(provider, SyncType::Scheduled, None).await;
     if let Err(error) = store.release_provider_sync(provider.id).await {
         // The claim expires on its own; until then this provider's messages wait.
         runtime::log_error(&format!(
