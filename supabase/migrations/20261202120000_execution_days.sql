@@ -71,7 +71,8 @@ as $$
 $$;
 
 -- The chart: kept days where the range is whole UTC days and not one workflow's, raw rows for
--- the rest (from the first day not kept on). Same figures either way.
+-- the rest (from the first day not kept on). Same figures either way. Planned for each call's
+-- own values: a cached generic plan cannot tell the last day's rows from the last month's.
 create or replace function public.execution_chart(
   p_since timestamptz,
   p_bucket interval,
@@ -84,6 +85,7 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   v_first date := (p_since at time zone 'UTC')::date;
