@@ -70,6 +70,7 @@ fn not_reached(provider: &Provider) -> ProviderOutcome {
         },
         sync_log_id: None,
         unreachable: None,
+        silent: false,
     }
 }
 

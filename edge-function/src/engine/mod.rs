@@ -186,6 +186,8 @@ pub(crate) struct ProviderOutcome {
     result: ProviderResult,
     sync_log_id: Option<Uuid>,
     unreachable: Option<String>,
+    /// The time budget ran out before n8n answered anything.
+    silent: bool,
 }
 
 /// Shared state of one run.
@@ -369,7 +371,7 @@ impl<'a> Ctx<'a> {
         if sync_log_id.is_some() {
             let remaining = self.deadline.remaining();
             if runtime::timeout(remaining, work).await.is_err() {
-                progress.error(format!(
+                progress.out_of_time(format!(
                     "the time budget ({} ms) ran out; the rest follows on the next run",
                     self.budget.as_millis()
                 ));
@@ -441,6 +443,7 @@ impl<'a> Ctx<'a> {
             },
             sync_log_id,
             unreachable: summary.unreachable,
+            silent: summary.silent,
         }
     }
 

@@ -30,6 +30,7 @@ struct State {
     writes: u64,
     n8n_reached: bool,
     unreachable: Option<String>,
+    out_of_time: bool,
     errors: Vec<String>,
     details: Map<String, Value>,
 }
@@ -43,6 +44,8 @@ pub(crate) struct Summary {
     pub error: Option<String>,
     /// Set when n8n never answered: the message naming it.
     pub unreachable: Option<String>,
+    /// The time budget ran out before n8n answered anything (a hanging instance).
+    pub silent: bool,
     pub details: Map<String, Value>,
 }
 
@@ -64,6 +67,12 @@ impl Progress {
     /// n8n answered (any reply that was not a transport failure).
     pub fn reached_n8n(&self) {
         self.lock().n8n_reached = true;
+    }
+
+    /// The time budget ran out: `message` says so.
+    pub fn out_of_time(&self, message: String) {
+        self.lock().out_of_time = true;
+        self.error(message);
     }
 
     /// A successful write that changed `workflows` workflows and `executions` executions.
@@ -139,6 +148,7 @@ impl Progress {
             executions: state.executions,
             error: (!state.errors.is_empty()).then(|| state.errors.join("; ")),
             unreachable: state.unreachable.clone().filter(|_| !state.n8n_reached),
+            silent: state.out_of_time && !state.n8n_reached,
             details: state.details.clone(),
         }
     }
@@ -172,6 +182,17 @@ mod tests {
         assert_eq!(progress.summary().status, SyncStatus::Error);
         progress.wrote(1, 0);
         assert_eq!(progress.summary().status, SyncStatus::Partial);
+    }
+
+    #[test]
+    fn a_budget_running_out_is_silence_only_if_n8n_never_answered() {
+        let progress = Progress::new(Uuid::nil());
+        progress.out_of_time("the time budget ran out".into());
+        let summary = progress.summary();
+        assert!(summary.silent && summary.unreachable.is_none());
+        assert_eq!(summary.status, SyncStatus::Error);
+        progress.reached_n8n();
+        assert!(!progress.summary().silent, "it answered, then was slow");
     }
 
     #[test]

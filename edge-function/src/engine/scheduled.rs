@@ -109,7 +109,8 @@ pub async fn run_queued(
 }
 
 /// One message: the provider synced once, unless the message is stale or another consumer has
-/// the provider; retried later when the sync could not happen or n8n never answered.
+/// the provider; retried later when the sync could not happen or n8n never answered (an error
+/// naming it unreachable, or silence until the budget ran out).
 async fn sync_queued(config: &WorkerConfig, message: &ProviderSyncMessage) -> QueueVerdict {
     let retry = |reason: String| QueueVerdict::Retry {
         delay: fan_out::retry_delay(message, runtime::now())
@@ -157,9 +158,10 @@ async fn sync_queued(config: &WorkerConfig, message: &ProviderSyncMessage) -> Qu
             provider.id
         ));
     }
-    match outcome.unreachable {
-        Some(unreachable) => retry(unreachable),
-        None => QueueVerdict::Ack {
+    match (outcome.unreachable, outcome.silent) {
+        (Some(unreachable), _) => retry(unreachable),
+        (None, true) => retry("n8n did not answer within the time budget".into()),
+        (None, false) => QueueVerdict::Ack {
             skipped: None,
             result: Some(outcome.result),
         },

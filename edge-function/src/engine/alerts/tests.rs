@@ -262,6 +262,7 @@ fn outcome(unreachable: Option<&str>) -> ProviderOutcome {
         },
         sync_log_id: Some(Uuid::from_u128(0x5)),
         unreachable: unreachable.map(str::to_string),
+        silent: false,
     }
 }
 
