@@ -34,14 +34,9 @@ async fn main() {
     let worker = stack.spawn_worker().await;
     let app = stack.spawn_app(&worker).await;
     // A user with a password, so the browser signs in through the form like a person.
-    let id = flowpulse_stack::database::upsert_user(&stack.db, "bench@example.com", PASSWORD)
-        .await
-        .expect("user");
-    let user = TestUser {
-        id,
-        email: "bench@example.com".into(),
-        token: stack.token_for(id, "bench@example.com", 3600),
-    };
+    let user = stack
+        .create_user_with_password("bench@example.com", PASSWORD)
+        .await;
     let provider = stack
         .add_provider(&user, "bench n8n", "http://127.0.0.1:9", "n8n_api_bench")
         .await;
@@ -239,14 +234,7 @@ async fn realtime_crowd(stack: &TestStack, app_url: &str) -> (u64, u64, usize) {
     let mut workflows = Vec::new();
     for index in 0..CROWD_USERS {
         let email = format!("crowd{index}@example.com");
-        let id = flowpulse_stack::database::upsert_user(&stack.db, &email, PASSWORD)
-            .await
-            .expect("user");
-        let user = TestUser {
-            id,
-            token: stack.token_for(id, &email, 3600),
-            email: email.clone(),
-        };
+        let user = stack.create_user_with_password(&email, PASSWORD).await;
         let provider = stack
             .add_provider(&user, "crowd n8n", "http://127.0.0.1:9", "n8n_api_crowd")
             .await;

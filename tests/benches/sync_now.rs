@@ -7,7 +7,7 @@
 
 use flowpulse_tests::app_client::{AppClient, Site};
 use flowpulse_tests::fake_n8n::FakeN8n;
-use flowpulse_tests::{spawn_stack, TestUser};
+use flowpulse_tests::spawn_stack;
 use futures::future::join_all;
 use std::time::{Duration, Instant};
 
@@ -31,14 +31,7 @@ async fn main() {
     let mut cookies = Vec::new();
     for index in 0..USERS {
         let email = format!("user{index}@example.com");
-        let id = flowpulse_stack::database::upsert_user(&stack.db, &email, PASSWORD)
-            .await
-            .expect("user");
-        let user = TestUser {
-            id,
-            token: stack.token_for(id, &email, 3600),
-            email: email.clone(),
-        };
+        let user = stack.create_user_with_password(&email, PASSWORD).await;
         let fake = FakeN8n::start().await;
         let workflow = fake.add_workflow("Orders");
         for i in 0..EXECUTIONS {

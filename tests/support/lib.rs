@@ -231,6 +231,18 @@ impl TestStack {
         }
     }
 
+    /// A user who can also sign in through the app's form with `password`.
+    pub async fn create_user_with_password(&self, email: &str, password: &str) -> TestUser {
+        let id = flowpulse_stack::database::upsert_user(&self.db, email, password)
+            .await
+            .expect("user with a password");
+        TestUser {
+            id,
+            email: email.to_string(),
+            token: self.token_for(id, email, 3600),
+        }
+    }
+
     /// An access token for `user_id`; a negative `ttl_secs` gives an expired one.
     pub fn token_for(&self, user_id: Uuid, email: &str, ttl_secs: i64) -> String {
         flowpulse_stack::jwt::user_token(JWT_SECRET, user_id, email, ttl_secs).expect("sign token")

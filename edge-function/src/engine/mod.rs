@@ -335,6 +335,14 @@ impl<'a> Ctx<'a> {
         outcome
     }
 
+    /// What a sync log's `details` say started it, from opening to close.
+    fn started_by(&self) -> serde_json::Map<String, Value> {
+        let mut details = serde_json::Map::new();
+        details.insert("action".into(), json!(self.action));
+        details.insert("trigger".into(), json!(self.trigger.as_str()));
+        details
+    }
+
     /// Keeps the chart's figures of the provider's finished days the sync may have completed
     /// (`execution_days`). Not a failure of the sync when it cannot: the chart then reads the
     /// days' raw rows, only slower.
@@ -360,7 +368,7 @@ impl<'a> Ctx<'a> {
         let started = runtime::now();
         let mut opening =
             SyncLogInsert::running(provider.user_id, Some(provider.id), sync_type, started);
-        opening.details = json!({"action": self.action, "trigger": self.trigger.as_str()});
+        opening.details = Value::Object(self.started_by());
         let sync_log_id = match self.store.open_sync_log(&opening).await {
             Ok(id) => Some(id),
             Err(error) => {
@@ -400,9 +408,8 @@ impl<'a> Ctx<'a> {
             );
             // The whole row's details are replaced: keep what started the run beside the
             // summary's.
-            let mut details = summary.details.clone();
-            details.insert("action".into(), json!(self.action));
-            details.insert("trigger".into(), json!(self.trigger.as_str()));
+            let mut details = self.started_by();
+            details.extend(summary.details.clone());
             finish.details = Value::Object(details);
             if let Err(error) = self.store.finish_sync_log(id, &finish).await {
                 runtime::log_error(&format!(
