@@ -216,7 +216,7 @@ async fn kept_days_chart_exactly_like_raw_rows_and_a_change_to_a_day_forgets_it(
 }
 
 #[tokio::test]
-async fn another_user_can_neither_keep_read_nor_forge_kept_days() {
+async fn another_user_can_neither_keep_read_change_nor_forge_kept_days() {
     let f = Fixture::new().await;
     f.rpc(
         &f.a,
@@ -253,6 +253,26 @@ async fn another_user_can_neither_keep_read_nor_forge_kept_days() {
             .await;
         assert!(!reply.status.is_success(), "{forged}: {reply:?}");
     }
+    // Changing or deleting A's kept days reaches no row of hers (checked by the count below).
+    let path = format!("execution_days?user_id=eq.{}", f.a.id);
+    let changed = f
+        .rest
+        .update(&path, &b_auth, json!({"succeeded": 999}))
+        .await;
+    assert!(changed.rows().is_empty(), "{changed:?}");
+    let deleted = f.rest.delete(&path, &b_auth).await;
+    assert!(deleted.rows().is_empty(), "{deleted:?}");
+    let tampered: i64 = f
+        .stack
+        .db
+        .query_one(
+            "select count(*) from public.execution_days where user_id = $1 and succeeded = 999",
+            &[&f.a.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tampered, 0, "B changed none of A's kept days");
     let anon = f
         .rest
         .rpc(
