@@ -24,7 +24,7 @@ use flowpulse_core::text::shorten;
 mod alerts;
 mod builder;
 mod claims;
-mod days;
+mod periods;
 mod health;
 mod listing;
 mod types;

@@ -8,7 +8,7 @@ mod builder_catalogue;
 mod builder_deploy;
 mod counter_deltas;
 mod dashboard_table;
-mod execution_days;
+mod execution_periods;
 mod insight;
 mod insight_app;
 mod live_renders;

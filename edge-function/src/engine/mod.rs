@@ -310,7 +310,7 @@ impl<'a> Ctx<'a> {
             }
             let filter = workflow.map(|workflow| workflow.n8n_workflow_id.as_str());
             executions::sync(self, provider, &client, filter, &progress).await;
-            self.keep_finished_days(provider, &progress).await;
+            self.keep_finished_periods(provider, &progress).await;
             failures::fetch_details(self, provider, &client, &progress).await;
             let judged = health::evaluate_all(self, provider, &progress).await;
             *verdicts
@@ -343,14 +343,14 @@ impl<'a> Ctx<'a> {
         details
     }
 
-    /// Keeps the chart's figures of the provider's finished days the sync may have completed
-    /// (`execution_days`). Not a failure of the sync when it cannot: the chart then reads the
-    /// days' raw rows, only slower.
-    async fn keep_finished_days(&self, provider: &Provider, progress: &Progress) {
-        match self.store.roll_up_execution_days(provider.id).await {
-            Ok(days) => progress.detail("kept_days", json!(days)),
+    /// Keeps the chart's figures of the provider's finished hours and days the sync may have
+    /// completed (`execution_periods`). Not a failure of the sync when it cannot: the chart then
+    /// reads those periods' raw rows, only slower.
+    async fn keep_finished_periods(&self, provider: &Provider, progress: &Progress) {
+        match self.store.roll_up_execution_periods(provider.id).await {
+            Ok(periods) => progress.detail("kept_periods", json!(periods)),
             Err(error) => runtime::log_error(&format!(
-                "provider {}: could not keep its finished days: {error}",
+                "provider {}: could not keep its finished hours and days: {error}",
                 provider.id
             )),
         }

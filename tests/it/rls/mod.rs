@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// The tables that hold one user's data (each has `user_id`).
-const USER_TABLES: [&str; 12] = [
+const USER_TABLES: [&str; 13] = [
     "providers",
     "mvp_workflows",
     "executions",
@@ -30,6 +30,7 @@ const USER_TABLES: [&str; 12] = [
     "alert_rules",
     "alerts",
     "alert_deliveries",
+    "execution_periods",
 ];
 
 struct Fixture {
@@ -94,7 +95,7 @@ impl Fixture {
                 "chat_messages",
                 "alerts",
                 "alert_deliveries",
-                "execution_days",
+                "execution_periods",
             ];
             for table in seeded {
                 let body = fixture.new_row(table, user.id, provider);
@@ -162,9 +163,11 @@ impl Fixture {
                                "subject": format!("workflow:{unique}"), "message": "Failed"}),
             "alert_deliveries" => json!({"user_id": owner, "channel_id": self.alert_refs(owner).1,
                                          "event": "test"}),
-            "execution_days" => json!({"user_id": owner, "provider_id": provider,
-                                       "day": format!("2025-{:02}-{:02}", 1 + rand_id() % 12,
-                                                      1 + rand_id() % 28)}),
+            "execution_periods" => json!({"user_id": owner, "provider_id": provider,
+                                          "width": "1 day",
+                                          "starts_at": format!("2025-{:02}-{:02}T00:00:00Z",
+                                                               1 + rand_id() % 12,
+                                                               1 + rand_id() % 28)}),
             other => panic!("no row shape for {other}"),
         }
     }
@@ -273,6 +276,7 @@ fn patch_for(table: &str) -> Value {
         "alert_rules" => json!({"enabled": false}),
         "alerts" => json!({"state": "resolved", "message": "hijacked"}),
         "alert_deliveries" => json!({"status": "delivered"}),
+        "execution_periods" => json!({"succeeded": 999}),
         other => panic!("no patch for {other}"),
     }
 }

@@ -259,15 +259,17 @@ async fn cases(f: &Fixture) -> Vec<Case> {
             update: json!({"channel_id": f.alert_refs(b).1}),
         },
         Case {
-            key: "execution_days.execution_days_user_id_fkey",
-            table: "execution_days",
-            insert: json!({"user_id": b, "provider_id": null, "day": "2026-01-02"}),
+            key: "execution_periods.execution_periods_user_id_fkey",
+            table: "execution_periods",
+            insert: json!({"user_id": b, "provider_id": null, "width": "1 day",
+                           "starts_at": "2026-01-02T00:00:00Z"}),
             update: json!({"user_id": b}),
         },
         Case {
-            key: "execution_days.execution_days_provider_id_user_id_fkey",
-            table: "execution_days",
-            insert: json!({"user_id": a, "provider_id": f.provider_b, "day": "2026-01-03"}),
+            key: "execution_periods.execution_periods_provider_id_user_id_fkey",
+            table: "execution_periods",
+            insert: json!({"user_id": a, "provider_id": f.provider_b, "width": "1 hour",
+                           "starts_at": "2026-01-03T05:00:00Z"}),
             update: json!({"provider_id": f.provider_b}),
         },
         Case {
@@ -317,7 +319,7 @@ async fn a_rows_pointing_at_b(f: &Fixture) -> i64 {
              + (select count(*) from public.alert_deliveries d
                   join public.alert_channels c on c.id = d.channel_id
                  where d.user_id = $1 and c.user_id = $2)
-             + (select count(*) from public.execution_days k
+             + (select count(*) from public.execution_periods k
                   join public.providers p on p.id = k.provider_id
                  where k.user_id = $1 and p.user_id = $2)
              + (select count(*) from public.alert_rules r
