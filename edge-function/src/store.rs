@@ -24,9 +24,9 @@ use flowpulse_core::text::shorten;
 mod alerts;
 mod builder;
 mod claims;
-mod periods;
 mod health;
 mod listing;
+mod periods;
 mod types;
 pub use alerts::{
     AlertChannelRow, AlertInsert, AlertRow, AlertRuleRow, DeliveryInsert, DeliveryResult,

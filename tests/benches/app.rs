@@ -234,6 +234,18 @@ const WATCH_CELL: &str = "const id = arguments[0]; window.__shown = [];
     if (v && v !== last) { last = v; window.__shown.push([v, Date.now()]); } };
   new MutationObserver(check).observe(document.body, {subtree: true, childList: true, characterData: true});";
 
+/// Times, in the tab, the live bridge's page fetches (until the headers arrive) and their
+/// parsing, and sums the main thread's long tasks (`window.__perf`).
+const TIME_REFRESHES: &str = "const perf = window.__perf = {fetches: 0, fetchMs: 0, parses: 0, parseMs: 0, longMs: 0};
+  const fetch = window.fetch.bind(window);
+  window.fetch = async (...args) => { const t = performance.now(); const reply = await fetch(...args);
+    perf.fetches += 1; perf.fetchMs += performance.now() - t; return reply; };
+  const parse = DOMParser.prototype.parseFromString;
+  DOMParser.prototype.parseFromString = function (...args) { const t = performance.now();
+    const parsed = parse.apply(this, args); perf.parses += 1; perf.parseMs += performance.now() - t; return parsed; };
+  new PerformanceObserver((list) => list.getEntries().forEach((e) => { perf.longMs += e.duration; }))
+    .observe({type: 'longtask'});";
+
 /// Twenty tabs (five users with four tabs each, every user 1,000 workflows) while their
 /// workflows change ten times a second in turn: for every change and every tab of its user, the
 /// delay from the commit to the tab first showing that value or a newer one (a tab may skip a
@@ -265,11 +277,16 @@ async fn realtime_crowd(stack: &TestStack, app_url: &str) -> (u64, u64, usize) {
                 .execute(WATCH_CELL, vec![serde_json::json!(workflow)])
                 .await
                 .unwrap();
+            tab.client.execute(TIME_REFRESHES, vec![]).await.unwrap();
             tabs.push((index, tab));
         }
     }
     let mut commits = Vec::with_capacity(CROWD_CHANGES);
+    let idle = cpu_by_command();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    print!("idle for 5 s, ");
     let cpu_before = cpu_by_command();
+    print_cpu_used(&idle, &cpu_before);
     let mut tick = tokio::time::interval(CROWD_EVERY);
     for change in 0..CROWD_CHANGES {
         tick.tick().await;
@@ -287,7 +304,37 @@ async fn realtime_crowd(stack: &TestStack, app_url: &str) -> (u64, u64, usize) {
         commits.push((user, value, epoch_ms()));
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
+    print!("during the changes and 5 s after, ");
     print_cpu_used(&cpu_before, &cpu_by_command());
+    let mut per_tab = serde_json::Map::new();
+    for (_, tab) in &tabs {
+        let perf = tab
+            .client
+            .execute("return window.__perf;", vec![])
+            .await
+            .unwrap();
+        for (name, value) in perf.as_object().into_iter().flatten() {
+            let sum = per_tab
+                .entry(name.clone())
+                .or_insert(serde_json::json!(0.0));
+            *sum = serde_json::json!(sum.as_f64().unwrap_or(0.0) + value.as_f64().unwrap_or(0.0));
+        }
+    }
+    println!(
+        "in the tabs, all together: {}",
+        serde_json::Value::Object(per_tab)
+    );
+    let size = tabs[0]
+        .1
+        .client
+        .execute(
+            "return [document.documentElement.outerHTML.length, document.getElementsByTagName('*').length,
+                     ...[...document.querySelectorAll('[data-live-region]')].map((r) => [r.id, r.outerHTML.length, r.getElementsByTagName('*').length])];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("a tab's page: [characters, elements, then each live region's]: {size}");
     let mut delays = Vec::new();
     let mut never = 0;
     for (user, tab) in &tabs {
@@ -314,7 +361,11 @@ async fn realtime_crowd(stack: &TestStack, app_url: &str) -> (u64, u64, usize) {
 fn cpu_by_command() -> BTreeMap<String, f64> {
     let ticks = procfs::ticks_per_second() as f64;
     let mut used = BTreeMap::new();
-    for process in procfs::process::all_processes().into_iter().flatten().flatten() {
+    for process in procfs::process::all_processes()
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if let Ok(stat) = process.stat() {
             *used.entry(stat.comm).or_insert(0.0) += (stat.utime + stat.stime) as f64 / ticks;
         }
@@ -336,10 +387,7 @@ fn print_cpu_used(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>)
         .take(8)
         .map(|(command, seconds)| format!("{command} {seconds:.1} s"))
         .collect();
-    println!(
-        "CPU used during the changes and 5 s after: {}",
-        listed.join(", ")
-    );
+    println!("CPU used: {}", listed.join(", "));
 }
 
 async fn sign_in(tab: &browser::Browser, app_url: &str, email: &str) {

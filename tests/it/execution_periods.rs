@@ -206,7 +206,11 @@ async fn kept_days_chart_exactly_like_raw_rows_and_a_change_to_a_day_forgets_it(
         .await;
     assert_eq!(f.kept("1 day", Some(f.providers[0])).await, DAYS - 3);
     assert_eq!(f.kept("1 day", None).await, DAYS - 3);
-    assert_eq!(f.kept("1 hour", None).await, HOURS, "no kept hour was touched");
+    assert_eq!(
+        f.kept("1 hour", None).await,
+        HOURS,
+        "no kept hour was touched"
+    );
     for scope in [None, Some(f.providers[0])] {
         let (chart, raw) = f.chart_and_raw(&f.a, "1 day", scope).await;
         assert_eq!(chart, raw, "after the changes, {scope:?}");
@@ -228,7 +232,10 @@ async fn kept_hours_chart_the_last_day_exactly_and_a_late_execution_forgets_its_
     for scope in [None, Some(f.providers[0]), Some(f.providers[1])] {
         let (chart, raw) = f.chart_and_raw(&f.a, "1 hour", scope).await;
         assert_eq!(chart, raw, "{scope:?}");
-        assert!(!chart.as_array().unwrap().is_empty(), "hours with executions");
+        assert!(
+            !chart.as_array().unwrap().is_empty(),
+            "hours with executions"
+        );
     }
 
     // An execution arriving late for three hours ago: its hour is forgotten for the instance
@@ -376,9 +383,5 @@ async fn another_user_can_neither_keep_read_change_nor_forge_kept_periods() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(
-        forgotten,
-        (HOURS + DAYS) * 2,
-        "A's kept periods untouched"
-    );
+    assert_eq!(forgotten, (HOURS + DAYS) * 2, "A's kept periods untouched");
 }
