@@ -256,6 +256,30 @@ pub async fn wait_for_port(service: &mut Service, port: u16, timeout: Duration) 
     }
 }
 
+/// Waits until the service's log holds `line` (its own word that it is ready: a port that
+/// accepts connections may be another process's), failing if it exits first.
+pub async fn wait_for_log(service: &mut Service, line: &str, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let Some(log) = service.log.clone() else {
+        return Err(anyhow!("{} has no log to wait on", service.name()));
+    };
+    loop {
+        service.ensure_running()?;
+        let text = tokio::fs::read_to_string(&log).await.unwrap_or_default();
+        if text.lines().any(|written| written.trim() == line) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(anyhow!(
+                "{} did not log {line:?} within {timeout:?}{}",
+                service.name(),
+                service.log_tail()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs a command to completion, failing with its output when it fails.
 pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
     let output = cmd

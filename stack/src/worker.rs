@@ -251,7 +251,8 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Serves the worker (`config` from [`write_config`]); returns once the worker and the cron
-/// hook accept connections.
+/// hook accept connections and the host says it is ready (so neither port is another
+/// process's). An error when either port was taken: the caller may retry on others.
 pub async fn start(
     tools: &Tools,
     config: &Path,
@@ -265,6 +266,10 @@ pub async fn start(
     let mut service = process::spawn("worker host (miniflare)", cmd, Some(log), None)?;
     process::wait_for_port(&mut service, port, Duration::from_secs(60)).await?;
     process::wait_for_port(&mut service, cron_port, Duration::from_secs(10)).await?;
+    // The log is appended to across runs: the pid tells this run's line from an earlier one.
+    let pid = service.pid().unwrap_or_default();
+    let ready = format!("worker host: ready on {port} (pid {pid})");
+    process::wait_for_log(&mut service, &ready, Duration::from_secs(30)).await?;
     Ok(service)
 }
 

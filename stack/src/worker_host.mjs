@@ -17,6 +17,35 @@ const settings = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const require = createRequire(settings.nodeModules + "/");
 const { Miniflare, Log, LogLevel } = await import(pathToFileURL(require.resolve("miniflare")).href);
 
+// The cron hook listens first: if its port is taken, the host exits before the worker's port
+// opens, so whoever started it sees the failure (and can retry on other ports) instead of a
+// worker that is up while its cron hook belongs to another process.
+let main;
+const hook = createServer(async (request, response) => {
+  const reply = (status, body) => {
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(body) + "\n");
+  };
+  const url = new URL(request.url, "http://127.0.0.1");
+  if (request.method !== "GET" || url.pathname !== "/__scheduled") {
+    return reply(404, { error: "use GET /__scheduled?cron=<expression>" });
+  }
+  if (request.headers.authorization !== `Bearer ${settings.cronToken}`) {
+    return reply(401, { error: "the cron hook needs Authorization: Bearer <service-role key>" });
+  }
+  const cron = url.searchParams.get("cron") || "*/15 * * * *";
+  try {
+    const result = await main.scheduled({ cron, scheduledTime: new Date() });
+    reply(result.outcome === "ok" ? 200 : 500, { cron, outcome: result.outcome });
+  } catch (error) {
+    reply(500, { cron, outcome: "exception", error: String(error) });
+  }
+});
+await new Promise((listening, failed) => {
+  hook.once("error", failed);
+  hook.listen(settings.cronPort, "127.0.0.1", listening);
+});
+
 const queue = settings.queue;
 const mf = new Miniflare({
   host: "127.0.0.1",
@@ -50,29 +79,8 @@ const mf = new Miniflare({
   ],
 });
 await mf.ready;
-const main = await mf.getWorker("main");
-
-const hook = createServer(async (request, response) => {
-  const reply = (status, body) => {
-    response.writeHead(status, { "content-type": "application/json" });
-    response.end(JSON.stringify(body) + "\n");
-  };
-  const url = new URL(request.url, "http://127.0.0.1");
-  if (request.method !== "GET" || url.pathname !== "/__scheduled") {
-    return reply(404, { error: "use GET /__scheduled?cron=<expression>" });
-  }
-  if (request.headers.authorization !== `Bearer ${settings.cronToken}`) {
-    return reply(401, { error: "the cron hook needs Authorization: Bearer <service-role key>" });
-  }
-  const cron = url.searchParams.get("cron") || "*/15 * * * *";
-  try {
-    const result = await main.scheduled({ cron, scheduledTime: new Date() });
-    reply(result.outcome === "ok" ? 200 : 500, { cron, outcome: result.outcome });
-  } catch (error) {
-    reply(500, { cron, outcome: "exception", error: String(error) });
-  }
-});
-hook.listen(settings.cronPort, "127.0.0.1", () => console.log(`worker host: ready on ${settings.port}`));
+main = await mf.getWorker("main");
+console.log(`worker host: ready on ${settings.port} (pid ${process.pid})`);
 
 const stop = async () => {
   hook.close();

@@ -229,6 +229,9 @@ async fn kept_days_chart_exactly_like_raw_rows_and_a_change_to_a_day_forgets_it(
 async fn kept_hours_chart_the_last_day_exactly_and_a_late_execution_forgets_its_hour_and_day() {
     let f = Fixture::new().await;
     f.roll_up(&f.a).await;
+    let other_instance = json!({"p_provider_id": f.providers[1]});
+    f.rpc(&f.a, "roll_up_execution_periods", other_instance)
+        .await;
     for scope in [None, Some(f.providers[0]), Some(f.providers[1])] {
         let (chart, raw) = f.chart_and_raw(&f.a, "1 hour", scope).await;
         assert_eq!(chart, raw, "{scope:?}");

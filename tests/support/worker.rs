@@ -99,45 +99,55 @@ impl TestStack {
             &flowpulse_stack::config::cache_dir(),
         )
         .expect("tools");
-        let port = process::free_port().unwrap();
-        let cron_port = process::free_port().unwrap();
-        let mut bindings: Vec<(&'static str, String)> = vec![
-            ("POSTGREST_URL", self.postgrest_url.clone()),
-            ("POSTGREST_API_KEY", self.anon_key.clone()),
-            ("JWT_SECRET", JWT_SECRET.to_string()),
-            ("SERVICE_ROLE_KEY", self.service_role_key.clone()),
-            ("ENCRYPTION_KEY", self.encryption_key.clone()),
-            ("ALLOWED_ORIGINS", "http://app.test".to_string()),
-            // Like `cargo xtask dev`: n8n fakes run on loopback; the stack's own ports never.
-            ("OUTBOUND_ALLOW", "loopback".to_string()),
-            ("OUTBOUND_DENY_PORTS", self.own_ports(&[port, cron_port])),
-        ];
-        for (name, value) in extra {
-            bindings.retain(|(n, _)| n != name);
-            bindings.push((name, value.clone()));
-        }
-        let dir = super::run_dir().join(format!("worker-{}", self.database));
-        let config = flowpulse_stack::worker::write_config(
-            &dir,
-            &flowpulse_stack::worker::WorkerSettings {
-                build_dir: &build,
+        // Free ports are only free when asked for: another process may take one before the
+        // host listens. The host then fails to start, and another pair is tried.
+        let mut attempt = 0;
+        let (port, cron_port, host) = loop {
+            attempt += 1;
+            let port = process::free_port().unwrap();
+            let cron_port = process::free_port().unwrap();
+            let mut bindings: Vec<(&'static str, String)> = vec![
+                ("POSTGREST_URL", self.postgrest_url.clone()),
+                ("POSTGREST_API_KEY", self.anon_key.clone()),
+                ("JWT_SECRET", JWT_SECRET.to_string()),
+                ("SERVICE_ROLE_KEY", self.service_role_key.clone()),
+                ("ENCRYPTION_KEY", self.encryption_key.clone()),
+                ("ALLOWED_ORIGINS", "http://app.test".to_string()),
+                // Like `cargo xtask dev`: n8n fakes run on loopback; the stack's own ports never.
+                ("OUTBOUND_ALLOW", "loopback".to_string()),
+                ("OUTBOUND_DENY_PORTS", self.own_ports(&[port, cron_port])),
+            ];
+            for (name, value) in extra {
+                bindings.retain(|(n, _)| n != name);
+                bindings.push((name, value.clone()));
+            }
+            let dir = super::run_dir().join(format!("worker-{}", self.database));
+            let config = flowpulse_stack::worker::write_config(
+                &dir,
+                &flowpulse_stack::worker::WorkerSettings {
+                    build_dir: &build,
+                    port,
+                    cron_port,
+                    cron_token: self.service_role_key.clone(),
+                    bindings,
+                    node_modules: &tools.node_modules,
+                },
+            )
+            .expect("worker host settings");
+            match flowpulse_stack::worker::start(
+                &tools,
+                &config,
                 port,
                 cron_port,
-                cron_token: self.service_role_key.clone(),
-                bindings,
-                node_modules: &tools.node_modules,
-            },
-        )
-        .expect("worker host settings");
-        let host = flowpulse_stack::worker::start(
-            &tools,
-            &config,
-            port,
-            cron_port,
-            &log_path(&format!("worker-{}", self.database)),
-        )
-        .await
-        .expect("the worker host starts");
+                &log_path(&format!("worker-{}", self.database)),
+            )
+            .await
+            {
+                Ok(host) => break (port, cron_port, host),
+                Err(error) if attempt < 3 => eprintln!("the worker host did not start: {error:#}"),
+                Err(error) => panic!("the worker host starts: {error:#}"),
+            }
+        };
         TestWorker {
             url: format!("http://127.0.0.1:{port}/functions/v1/workflow-sync"),
             cron_url: format!("http://127.0.0.1:{cron_port}/__scheduled"),

@@ -1,10 +1,11 @@
 //! The browser side of live updates: the `/events` stream, the refresh of live regions and the
 //! clock that re-words relative times.
 
-use super::{controls, morph, REFRESH_EVENT, TABLES_ATTR};
+use super::wanted::LiveWanted;
+use super::{controls, morph, REFRESH_EVENT, ROWS_ATTR, SKIPPED_ATTR, TABLES_ATTR};
 use crate::format;
 use leptos::prelude::document;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -32,11 +33,19 @@ thread_local! {
     /// Cleared when the stream (re)opens: changes may have been missed, so that fetch must be
     /// a fresh render.
     static GENERATION: Cell<Option<u64>> = const { Cell::new(None) };
+    /// The next fetch must re-read the whole page (a reconnect, a filter, rows that moved).
+    static WHOLE_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// The regions (and rows) the changes since the last fetch touched.
+    static WANTED: RefCell<LiveWanted> = RefCell::new(LiveWanted::default());
 }
 
 #[derive(serde::Deserialize)]
 struct Change {
     table: String,
+    #[serde(default)]
+    op: String,
+    #[serde(default)]
+    id: serde_json::Value,
     #[serde(default)]
     generation: Option<u64>,
 }
@@ -70,7 +79,7 @@ fn open_stream() {
     let on_change = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data().as_string().unwrap_or_default();
         if let Ok(change) = serde_json::from_str::<Change>(&data) {
-            if shows_table(&change.table) {
+            if note_change(&change) {
                 GENERATION.with(|latest| latest.set(latest.get().max(change.generation)));
                 schedule_refresh();
             }
@@ -108,15 +117,43 @@ fn set_connected(connected: bool) {
     }
 }
 
-/// True when a live region of this page shows `table`.
-fn shows_table(table: &str) -> bool {
-    select_all(&document(), "[data-live-region]")
-        .iter()
-        .any(|region| {
-            region
-                .get_attribute(TABLES_ATTR)
-                .is_some_and(|tables| tables.split_whitespace().any(|shown| shown == table))
-        })
+/// Notes what `change` touches on this page: each region showing its table, and in a region
+/// of that table's keyed rows only the row when an update reached a row already shown. False
+/// when nothing on the page shows the table.
+fn note_change(change: &Change) -> bool {
+    let key = match &change.id {
+        serde_json::Value::String(id) => id.clone(),
+        other => other.to_string(),
+    };
+    let mut touched = false;
+    for region in select_all(&document(), "[data-live-region]") {
+        let shows = region
+            .get_attribute(TABLES_ATTR)
+            .is_some_and(|tables| tables.split_whitespace().any(|shown| shown == change.table));
+        if !shows {
+            continue;
+        }
+        touched = true;
+        let keyed_row_shown = change.op == "update"
+            && region.get_attribute(ROWS_ATTR).as_deref() == Some(change.table.as_str())
+            && key
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+            && region
+                .query_selector(&format!("[data-key=\"{key}\"]"))
+                .ok()
+                .flatten()
+                .is_some();
+        WANTED.with(|wanted| {
+            let mut wanted = wanted.borrow_mut();
+            if keyed_row_shown {
+                wanted.row(&region.id(), &key);
+            } else {
+                wanted.whole(&region.id());
+            }
+        });
+    }
+    touched
 }
 
 fn schedule_refresh() {
@@ -126,15 +163,21 @@ fn schedule_refresh() {
     leptos::prelude::set_timeout(
         || {
             SCHEDULED.with(|scheduled| scheduled.set(false));
-            refresh();
+            run_refresh();
         },
         COALESCE,
     );
 }
 
-/// Fetches the current page and patches its live regions; one fetch at a time, and one more
-/// at the end when something asked for a refresh meanwhile.
+/// Re-reads the whole page and patches its live regions.
 pub fn refresh() {
+    WHOLE_PAGE.with(|whole| whole.set(true));
+    run_refresh();
+}
+
+/// Fetches what changed (or the whole page) and patches the live regions; one fetch at a time,
+/// and one more at the end when something asked for a refresh meanwhile.
+fn run_refresh() {
     if IN_FLIGHT.with(|in_flight| in_flight.replace(true)) {
         AGAIN.with(|again| again.set(true));
         return;
@@ -145,6 +188,8 @@ pub fn refresh() {
             AGAIN.with(|again| again.set(false));
             if let Err(error) = fetch_and_patch().await {
                 leptos::logging::warn!("live refresh failed: {error:?}");
+                // What it was to read is unknown now: the next refresh reads everything.
+                WHOLE_PAGE.with(|whole| whole.set(true));
             }
             if !AGAIN.with(Cell::get) {
                 break;
@@ -171,6 +216,14 @@ async fn fetch_and_patch() -> Result<(), JsValue> {
     let init = RequestInit::new();
     let headers = js_sys::Object::new();
     js_sys::Reflect::set(&headers, &"Accept".into(), &"text/html".into())?;
+    let wanted = WANTED.with(RefCell::take);
+    if !WHOLE_PAGE.with(|whole| whole.replace(false)) && wanted != LiveWanted::default() {
+        js_sys::Reflect::set(
+            &headers,
+            &super::wanted::REGIONS_HEADER.into(),
+            &wanted.to_header().into(),
+        )?;
+    }
     if let Some(generation) = GENERATION.with(Cell::take) {
         js_sys::Reflect::set(
             &headers,
@@ -207,7 +260,14 @@ fn patch_regions(fresh: &Document, window: &web_sys::Window) -> Result<(), JsVal
         return window.location().reload();
     }
     for (old, new) in current.iter().zip(&incoming) {
-        morph::patch_children(old, new);
+        if !new.has_attribute(SKIPPED_ATTR) {
+            morph::patch_children(old, new);
+        }
+    }
+    if morph::take_moved() {
+        // Rows moved, came or went since the page was rendered: read the whole page again.
+        WHOLE_PAGE.with(|whole| whole.set(true));
+        AGAIN.with(|again| again.set(true));
     }
     Ok(())
 }

@@ -5,7 +5,13 @@
 //! Children carrying `data-key` (table rows, list items) are paired by key, not by position:
 //! a row inserted at the top is one insertion, and every other row keeps its element (and what
 //! the user did to it) however far it moved. Children without a key are paired in order.
+//!
+//! An element the server rendered with only some of its keyed children (`data-live-partial`)
+//! patches just those, in place; when its list of keys (`data-live-keys`) differs from the
+//! page's, rows moved, came or went, and [`take_moved`] tells the bridge to read them all.
 
+use super::{KEYS_ATTR, PARTIAL_ATTR};
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Node};
@@ -14,6 +20,17 @@ use web_sys::{Element, Node};
 const ISLAND_TAG: &str = "LEPTOS-ISLAND";
 /// The attribute that pairs an old child with its new version.
 const KEY: &str = "data-key";
+
+thread_local! {
+    /// A partial render did not match the page's rows (see [`take_moved`]).
+    static MOVED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True (once) when a partial render patched since the last call found the rows moved, added
+/// or removed: the page's rows are not all current and must be read whole.
+pub fn take_moved() -> bool {
+    MOVED.with(|moved| moved.replace(false))
+}
 
 fn children(node: &Node) -> Vec<Node> {
     let list = node.child_nodes();
@@ -89,6 +106,10 @@ fn patch_node(old: &Node, new: &Node) -> Node {
                 }
                 return replace(old, new);
             }
+            if new_element.has_attribute(PARTIAL_ATTR) {
+                patch_rendered_rows(old, new);
+                return old.clone();
+            }
             if !old.is_equal_node(Some(new)) {
                 patch_attributes(old_element, new_element);
                 patch_children(old, new);
@@ -103,6 +124,34 @@ fn patch_node(old: &Node, new: &Node) -> Node {
             old.clone()
         }
         _ => replace(old, new),
+    }
+}
+
+/// Patches the keyed children a partial render holds into their counterparts, leaving every
+/// other child as it is; notes when the rows no longer line up with the page's.
+fn patch_rendered_rows(old: &Node, new: &Node) {
+    let keys_of = |node: &Node| {
+        node.dyn_ref::<Element>()
+            .and_then(|element| element.get_attribute(KEYS_ATTR))
+    };
+    if keys_of(old).is_none() || keys_of(old) != keys_of(new) {
+        MOVED.with(|moved| moved.set(true));
+    }
+    let mut shown: HashMap<String, Node> = children(old)
+        .into_iter()
+        .filter_map(|child| Some((key_of(&child)?, child)))
+        .collect();
+    // Only the keyed children are rows; anything else around them is left as it is.
+    for new_child in children(new) {
+        let Some(key) = key_of(&new_child) else {
+            continue;
+        };
+        match shown.remove(&key) {
+            Some(old_child) => {
+                patch_node(&old_child, &new_child);
+            }
+            None => MOVED.with(|moved| moved.set(true)),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::api::dashboard::{load_dashboard, sync_now, WORKFLOWS_PER_PAGE};
 use crate::components::{sync_status_name, Badge, ErrorNotice};
 use crate::format;
-use crate::live::{request_refresh, LiveDot, LiveRegion};
+use crate::live::{request_refresh, rows_wanted, LiveDot, LiveRegion};
 use crate::model::{ChartRange, Dashboard, ProviderOption, SyncOutcome, TableQuery};
 use crate::pages::chart_view::{DurationChart, ExecutionsChart};
 use crate::pages::provider_form::ProviderForm;
@@ -197,14 +197,15 @@ fn DashboardBody(
                 <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
                     data-query-param="q" data-query-resets="page" value=search />
             </div>
-            <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES>
+            <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES rows="mvp_workflows">
                 <div class="filters">
                     <QuerySelect id="node-filter" label="Uses node" param="node" any="Any node"
                         resets="page" options=data.filters.node_types selected=node />
                     <QuerySelect id="credential-filter" label="Needs credential" param="credential"
                         any="Any credential" resets="page" options=data.filters.credential_types selected=credential />
                 </div>
-                <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query=query.clone() narrowed />
+                <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query=query.clone() narrowed
+                    only=rows_wanted("dashboard-workflows") />
                 <TablePager total=data.table_total offset=data.table_offset shown=shown_rows query />
             </LiveRegion>
         </section>

@@ -9,6 +9,7 @@ use crate::model::{DurationStats, ProviderOption, WorkflowOrigin, WorkflowSummar
 use crate::pages::query::PageQuery;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use std::collections::BTreeSet;
 
 /// Columns the table sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,8 +118,24 @@ pub fn WorkflowTable(
     /// The node or credential filter is set (the server already left other rows out).
     #[prop(optional)]
     narrowed: bool,
+    /// Render only these rows (a live refresh for updated rows), or all with `None`; every
+    /// row's key is still listed, in order, so the page can tell whether rows moved.
+    only: Option<BTreeSet<String>>,
 ) -> impl IntoView {
-    let rows = workflows;
+    let keys = workflows
+        .iter()
+        .map(|row| row.id.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let no_rows = workflows.is_empty();
+    let partial = only.is_some();
+    let rows: Vec<WorkflowSummary> = match only {
+        Some(only) => workflows
+            .into_iter()
+            .filter(|row| only.contains(&row.id.to_string()))
+            .collect(),
+        None => workflows,
+    };
     let header = |label: &'static str, key: SortKey, testid: &'static str| {
         let aria_sort = match (shown.key == key, shown.descending) {
             (true, false) => "ascending",
@@ -139,7 +156,7 @@ pub fn WorkflowTable(
             </th>
         }
     };
-    let empty = rows.is_empty().then(|| {
+    let empty = no_rows.then(|| {
         let text = if !shown.search.is_empty() {
             "No workflow name contains that text. Clear the search to see all."
         } else if narrowed {
@@ -166,7 +183,7 @@ pub fn WorkflowTable(
                         {header("Last sync", SortKey::LastSync, "sort-last-sync")}
                     </tr>
                 </thead>
-                <tbody>
+                <tbody data-live-keys=keys data-live-partial=partial.then_some("")>
                     {rows.into_iter().map(|row| view! {
                         <tr data-testid="workflow-row" data-key=row.id.to_string() data-workflow-id=row.id.to_string()>
                             <th scope="row">

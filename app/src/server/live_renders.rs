@@ -7,7 +7,8 @@
 //! change number is one the hub has announced (so the render started after that change was
 //! committed), entries live a few seconds, and only requests carrying the header — the
 //! bridge's fetches, read by a DOM parser — are ever answered from it. A tab that reconnects
-//! (and may have missed changes) sends no number and gets a fresh render.
+//! (and may have missed changes) sends no number and gets a fresh render. The regions and rows
+//! a refresh asks for (`X-Live-Regions`) are part of the page's key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,12 +74,26 @@ impl LiveRenders {
     }
 }
 
-/// The axum middleware (inside the session middleware, which verified the session).
+/// The axum middleware (inside the session middleware, which verified the session). A page
+/// rendered for some regions or rows only is never stored by the browser: it is not the page.
 pub async fn share_renders(
     State(state): State<ServerState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let partial = request
+        .headers()
+        .contains_key(crate::live::wanted::REGIONS_HEADER);
+    let mut response = shared_or_rendered(state, request, next).await;
+    if partial {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn shared_or_rendered(state: ServerState, request: Request, next: Next) -> Response {
     let generation = request
         .headers()
         .get(GENERATION_HEADER)
@@ -93,7 +108,13 @@ pub async fn share_renders(
     if generation == 0 || generation > state.hub.generation() {
         return next.run(request).await;
     }
-    let page = request.uri().to_string();
+    // The same page asked for other regions or rows is another render.
+    let regions = request
+        .headers()
+        .get(crate::live::wanted::REGIONS_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let page = format!("{} {regions}", request.uri());
     let Some(slot) = state.live_renders.slot((user, page, generation)) else {
         return next.run(request).await;
     };

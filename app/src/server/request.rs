@@ -24,6 +24,17 @@ pub fn session() -> Option<Session> {
     use_context::<Parts>().and_then(|parts| Session::from_parts(&parts))
 }
 
+/// What a live refresh asks of the page (`X-Live-Regions`), or `None` for the whole page.
+pub fn live_wanted() -> Option<crate::live::wanted::LiveWanted> {
+    let parts = use_context::<Parts>()?;
+    let header = parts
+        .headers
+        .get(crate::live::wanted::REGIONS_HEADER)?
+        .to_str()
+        .ok()?;
+    crate::live::wanted::LiveWanted::parse(header)
+}
+
 /// The shared state and this request's session (or `Unauthorized`): how every server
 /// function that acts for a signed-in user begins.
 pub fn signed_in() -> Result<(ServerState, Session), AppError> {
