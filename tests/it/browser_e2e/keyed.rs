@@ -73,6 +73,12 @@ const ROWS_AND_COUNTS: &str = "return [...document.querySelectorAll('[data-testi
                  row.querySelector('[data-testid=workflow-executions]').textContent.trim(),
                  row.__flowpulseMark === 'kept']);";
 
+/// The headers [`RECORD_ASKS`] recorded so far.
+async fn asked(tab: &browser::Browser) -> Vec<Option<String>> {
+    let asked = tab.client.execute("return window.__asked;", vec![]).await;
+    serde_json::from_value(asked.unwrap()).unwrap()
+}
+
 /// Polls `script` in the tab until it returns `expected` (10 s at most); what it returned last.
 async fn eventually(tab: &browser::Browser, script: &str, expected: &Value) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -130,13 +136,7 @@ async fn an_updated_row_is_read_alone_and_rows_that_moved_are_read_whole() {
     let orders = set_count("Orders", 7).await;
     let patched = json!([["Accounts", "1", true], ["Orders", "7", true]]);
     assert_eq!(eventually(&tab, ROWS_AND_COUNTS, &patched).await, patched);
-    let asked: Vec<Option<String>> = serde_json::from_value(
-        tab.client
-            .execute("return window.__asked;", vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let asked = asked(&tab).await;
     assert!(
         asked
             .iter()
@@ -162,13 +162,7 @@ async fn an_updated_row_is_read_alone_and_rows_that_moved_are_read_whole() {
     let accounts = set_count("Accounts", 100).await;
     let moved = json!([["Accounts", "100", false], ["Orders", "7", false]]);
     assert_eq!(eventually(&tab, ROWS_AND_COUNTS, &moved).await, moved);
-    let asked: Vec<Option<String>> = serde_json::from_value(
-        tab.client
-            .execute("return window.__asked;", vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let asked = asked(&tab).await;
     let partial = asked.iter().position(|regions| {
         regions
             .as_deref()
