@@ -74,7 +74,7 @@ const ROWS_AND_COUNTS: &str = "return [...document.querySelectorAll('[data-testi
                  row.__flowpulseMark === 'kept']);";
 
 /// The headers [`RECORD_ASKS`] recorded so far.
-async fn asked(tab: &browser::Browser) -> Vec<Option<String>> {
+async fn recorded_asks(tab: &browser::Browser) -> Vec<Option<String>> {
     let asked = tab.client.execute("return window.__asked;", vec![]).await;
     serde_json::from_value(asked.unwrap()).unwrap()
 }
@@ -136,7 +136,7 @@ async fn an_updated_row_is_read_alone_and_rows_that_moved_are_read_whole() {
     let orders = set_count("Orders", 7).await;
     let patched = json!([["Accounts", "1", true], ["Orders", "7", true]]);
     assert_eq!(eventually(&tab, ROWS_AND_COUNTS, &patched).await, patched);
-    let asked = asked(&tab).await;
+    let asked = recorded_asks(&tab).await;
     assert!(
         asked
             .iter()
@@ -162,7 +162,7 @@ async fn an_updated_row_is_read_alone_and_rows_that_moved_are_read_whole() {
     let accounts = set_count("Accounts", 100).await;
     let moved = json!([["Accounts", "100", false], ["Orders", "7", false]]);
     assert_eq!(eventually(&tab, ROWS_AND_COUNTS, &moved).await, moved);
-    let asked = asked(&tab).await;
+    let asked = recorded_asks(&tab).await;
     let partial = asked.iter().position(|regions| {
         regions
             .as_deref()
