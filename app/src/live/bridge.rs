@@ -136,11 +136,9 @@ fn note_change(change: &Change) -> bool {
         touched = true;
         let keyed_row_shown = change.op == "update"
             && region.get_attribute(ROWS_ATTR).as_deref() == Some(change.table.as_str())
-            && key
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+            && super::wanted::is_token(&key)
             && region
-                .query_selector(&format!("[data-key=\"{key}\"]"))
+                .query_selector(&format!("[{}=\"{key}\"]", morph::KEY))
                 .ok()
                 .flatten()
                 .is_some();

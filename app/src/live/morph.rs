@@ -19,7 +19,7 @@ use web_sys::{Element, Node};
 /// Tag of the element Leptos wraps each island in.
 const ISLAND_TAG: &str = "LEPTOS-ISLAND";
 /// The attribute that pairs an old child with its new version.
-const KEY: &str = "data-key";
+pub const KEY: &str = "data-key";
 
 thread_local! {
     /// A partial render did not match the page's rows (see [`take_moved`]).

@@ -32,8 +32,9 @@ pub enum RegionWanted {
     Rows(BTreeSet<String>),
 }
 
-/// Region ids and row keys are ids, UUIDs and numbers: nothing that needs escaping.
-fn is_token(text: &str) -> bool {
+/// Region ids and row keys are ids, UUIDs and numbers: nothing that needs escaping (in this
+/// header, or in the CSS selector the bridge looks a row up with).
+pub fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 64
         && text

@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 /// What the dashboard's regions show, for the live bridge.
 const DASHBOARD_TABLES: &str = "providers mvp_workflows workflow_health";
+/// The workflow table's live region, whose rows a refresh may ask for one by one.
+const WORKFLOWS_REGION: &str = "dashboard-workflows";
 
 /// `/`
 #[component]
@@ -197,7 +199,7 @@ fn DashboardBody(
                 <input id="workflow-search" type="search" placeholder="Name contains…" data-testid="workflow-search"
                     data-query-param="q" data-query-resets="page" value=search />
             </div>
-            <LiveRegion id="dashboard-workflows" tables=DASHBOARD_TABLES rows="mvp_workflows">
+            <LiveRegion id=WORKFLOWS_REGION tables=DASHBOARD_TABLES rows="mvp_workflows">
                 <div class="filters">
                     <QuerySelect id="node-filter" label="Uses node" param="node" any="Any node"
                         resets="page" options=data.filters.node_types selected=node />
@@ -205,7 +207,7 @@ fn DashboardBody(
                         any="Any credential" resets="page" options=data.filters.credential_types selected=credential />
                 </div>
                 <WorkflowTable workflows=data.table providers=data.providers now=data.now shown=table query=query.clone() narrowed
-                    only=rows_wanted("dashboard-workflows") />
+                    only=rows_wanted(WORKFLOWS_REGION) />
                 <TablePager total=data.table_total offset=data.table_offset shown=shown_rows query />
             </LiveRegion>
         </section>
